@@ -1,0 +1,37 @@
+export type Severity = 'critical' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
+
+/** An alert's state after a transition; `pending` is reserved for rules with a duration. */
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+/**
+ * One alert transition, published on the alerts topic keyed by fingerprint.
+ * Consumers may see a transition twice (at-least-once delivery); the pair
+ * (fingerprint, sequence) identifies it, so a repeat is recognised and dropped.
+ */
+export interface AlertEvent {
+  version: 1;
+  /** Stable hash of the rule name and the identifying labels. */
+  fingerprint: string;
+  /** Increases by one with every transition of this fingerprint. */
+  sequence: number;
+  rule: string;
+  state: AlertState;
+  severity: Severity;
+  agentId: string;
+  /** Identifying labels: `alertname`, `agent`, the series' labels and the rule's own labels. */
+  labels: Record<string, string>;
+  /** The agent's tags at the time of the transition. */
+  tags: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The value that caused the transition. */
+  value: number;
+  /** Event time at which the condition first held in this episode (ms since epoch). */
+  activeAt: number;
+  /** Event time of the transition (ms since epoch). */
+  at: number;
+}
+
+/** The key that makes a repeated delivery of one transition harmless. */
+export const idempotencyKey = (event: Pick<AlertEvent, 'fingerprint' | 'sequence'>): string =>
+  `${event.fingerprint}:${event.sequence}`;
