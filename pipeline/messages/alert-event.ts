@@ -30,6 +30,8 @@ export interface AlertEvent {
   activeAt: number;
   /** Event time of the transition (ms since epoch). */
   at: number;
+  /** Receivers the rule names; empty when the router's default applies. */
+  notify: string[];
 }
 
 /** The key that makes a repeated delivery of one transition harmless. */

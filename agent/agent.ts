@@ -1,0 +1,139 @@
+import { systemClock, type Clock, type Timer } from '../pipeline/clock/index.js';
+import type { Logger } from '../pipeline/log/logger.js';
+import { Collector } from './collector.js';
+import type { AgentConfig } from './config.js';
+import { LogThrottle } from './log-throttle.js';
+import { Sender } from './sender.js';
+import { createSystemSource, type MetricSource } from './source.js';
+
+/** Minimum time between two log lines about skipped collections. */
+const SKIP_LOG_WINDOW_MS = 60_000;
+
+export interface AgentDependencies {
+  logger: Logger;
+  /** Schedules collections, retry waits and timeouts; the system clock unless given. */
+  clock?: Clock;
+  /** Host readings; systeminformation and node:os unless given. */
+  source?: MetricSource;
+  /** Source of retry jitter in [0, 1); Math.random unless given. */
+  random?: () => number;
+}
+
+export interface AgentHandle {
+  /**
+   * Stops collecting, waits up to one interval for a collection in progress,
+   * then makes one last flush bounded by `request_timeout`.
+   */
+  stop(): Promise<void>;
+  /**
+   * Waits for a collection in progress, then sends the buffer without
+   * waiting out a retry delay. Resolves once the buffer is empty or an
+   * attempt has failed; it never rejects.
+   */
+  flushNow(): Promise<void>;
+}
+
+/**
+ * Starts reporting this host's metrics: collects at once, then every
+ * `interval` at a fixed rate, and hands the samples to the sender. A
+ * collection still running when the next is due makes that one skip.
+ *
+ * ```ts
+ * const agent = startAgent(config, { logger });
+ * process.once('SIGTERM', () => void agent.stop());
+ * ```
+ */
+export function startAgent(config: AgentConfig, dependencies: AgentDependencies): AgentHandle {
+  const { logger } = dependencies;
+  const clock = dependencies.clock ?? systemClock;
+  const collector = new Collector({
+    source: dependencies.source ?? createSystemSource(),
+    clock,
+    logger,
+    probeTargets: config.probe_targets,
+    probeTimeoutMs: config.probe_timeout,
+  });
+  const sender = new Sender({
+    gatewayUrl: config.gateway_url,
+    agentId: config.agent_id,
+    tags: config.tags,
+    bufferMaxSamples: config.buffer_max_samples,
+    batchMaxSamples: config.batch_max_samples,
+    requestTimeoutMs: config.request_timeout,
+    retryInitialMs: config.retry_initial,
+    retryMaxMs: config.retry_max,
+    logger,
+    clock,
+    random: dependencies.random,
+  });
+  const skipLog = new LogThrottle(clock, SKIP_LOG_WINDOW_MS);
+
+  let timer: Timer | undefined;
+  let collecting: Promise<void> | undefined;
+  let nextDueAt = clock.now();
+  let stopping: Promise<void> | undefined;
+
+  const collectOnce = async (): Promise<void> => {
+    try {
+      sender.enqueue(await collector.collect());
+    } catch (error) {
+      logger.error({ err: error }, 'collection failed');
+    }
+  };
+
+  const tick = (): void => {
+    if (collecting) {
+      const skipped = skipLog.record();
+      if (skipped !== undefined) {
+        logger.warn({ skipped, intervalMs: config.interval }, 'previous collection still running; skipping this one');
+      }
+    } else {
+      const current = collectOnce().finally(() => {
+        if (collecting === current) collecting = undefined;
+      });
+      collecting = current;
+    }
+
+    // Fixed rate: the next collection is due one interval after this one was
+    // due, unless the process fell behind (a suspended VM), which skips ahead.
+    const now = clock.now();
+    nextDueAt += config.interval;
+    if (nextDueAt <= now) nextDueAt = now + config.interval;
+    timer = clock.setTimeout(tick, nextDueAt - now);
+  };
+
+  logger.info(
+    {
+      agentId: config.agent_id,
+      gatewayUrl: config.gateway_url,
+      intervalMs: config.interval,
+      tags: config.tags,
+      probeTargets: config.probe_targets,
+    },
+    'agent started',
+  );
+  tick();
+
+  const stop = async (): Promise<void> => {
+    timer?.cancel();
+    if (collecting) await waitAtMost(clock, collecting, config.interval);
+    await sender.stop(config.request_timeout);
+    logger.info({ agentId: config.agent_id }, 'agent stopped');
+  };
+
+  return {
+    stop: () => (stopping ??= stop()),
+
+    flushNow: async () => {
+      if (collecting) await collecting;
+      await sender.flushNow();
+    },
+  };
+}
+
+/** Resolves when `work` settles or after `timeoutMs`, whichever comes first. */
+async function waitAtMost(clock: Clock, work: Promise<void>, timeoutMs: number): Promise<void> {
+  const timeout = new AbortController();
+  await Promise.race([work, clock.sleep(timeoutMs, timeout.signal).catch(() => undefined)]);
+  timeout.abort();
+}

@@ -1,0 +1,109 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { duration, logLevel } from '../pipeline/config/fields.js';
+import { LABEL_NAME } from '../pipeline/messages/metric-batch.js';
+
+// Limits the gateway applies to every batch (pipeline/messages/metric-batch.ts);
+// checking them here turns a batch the gateway would reject into a startup error.
+const MAX_AGENT_ID_LENGTH = 256;
+const MAX_TAGS = 64;
+const MAX_TAG_VALUE_LENGTH = 1_024;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** A probe target: `host:port`, with an IPv6 address in brackets (`[::1]:443`). */
+const PROBE_TARGET = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/;
+
+/** A parsed probe target; `target` is the text as configured, used as the metric label. */
+export interface ProbeTarget {
+  target: string;
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port` or `[ipv6]:port`; returns undefined when the text is not a valid target. */
+export function parseProbeTarget(target: string): ProbeTarget | undefined {
+  const match = PROBE_TARGET.exec(target);
+  if (!match) return undefined;
+
+  const port = Number(match[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { target, host: match[1] ?? match[2]!, port };
+}
+
+const tagsSchema = z.record(z.string(), z.string().max(MAX_TAG_VALUE_LENGTH)).superRefine((tags, context) => {
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_TAGS) {
+    context.addIssue({ code: 'custom', message: `must have at most ${MAX_TAGS} tags, found ${keys.length}` });
+  }
+  for (const key of keys) {
+    if (!LABEL_NAME.test(key)) {
+      context.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `invalid tag name ${JSON.stringify(key)}; expected letters, digits and underscores, not starting with a digit`,
+      });
+    }
+  }
+});
+
+const isHttpUrl = (text: string): boolean => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Configuration of the agent, read by the CLI with
+ * `loadConfig({ schema: agentConfigSchema, file, envPrefix: 'FLEETPULSE_AGENT_' })`.
+ * Durations are text (`10s`, `500ms`) parsed to milliseconds.
+ */
+export const agentConfigSchema = z
+  .strictObject({
+    /** Identifies this host to the gateway; the bus partitions by it. */
+    agent_id: z
+      .string()
+      .min(1)
+      .max(MAX_AGENT_ID_LENGTH)
+      .refine((id) => !CONTROL_CHARACTER.test(id), 'must not contain control characters')
+      .default(() => hostname()),
+    /** Base URL of the ingest gateway; batches go to `${gateway_url}/v1/metrics`. */
+    gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('http://127.0.0.1:8080'),
+    /** Time between two collections. */
+    interval: duration({ min: 1_000 }).prefault('10s'),
+    /** Sent with every batch (env, region, role or any other name). */
+    tags: tagsSchema.default({}),
+    /** `host:port` endpoints whose TCP connect time is measured each interval. */
+    probe_targets: z
+      .array(z.string().refine((target) => parseProbeTarget(target) !== undefined, 'expected host:port or [ipv6]:port with a port from 1 to 65535'))
+      .default([]),
+    /** A probe that has not connected within this time counts as failed. */
+    probe_timeout: duration({ min: 1 }).prefault('2s'),
+    /**
+     * Samples held while the gateway is unreachable, besides the batch in
+     * flight; when full, the oldest are dropped.
+     */
+    buffer_max_samples: z.number().int().min(1).default(100_000),
+    /** Samples in one request at most. */
+    batch_max_samples: z.number().int().min(1).default(1_000),
+    /** One request that has not completed within this time is abandoned and retried. */
+    request_timeout: duration({ min: 1 }).prefault('10s'),
+    /** Ceiling of the first retry delay; it doubles after each failed attempt. */
+    retry_initial: duration({ min: 1 }).prefault('1s'),
+    /** Maximum retry delay, also the maximum wait a Retry-After header can impose. */
+    retry_max: duration({ min: 1 }).prefault('60s'),
+    log_level: logLevel().default('info'),
+  })
+  .superRefine((config, context) => {
+    if (config.retry_max < config.retry_initial) {
+      context.addIssue({
+        code: 'custom',
+        path: ['retry_max'],
+        message: `must be at least retry_initial (${config.retry_initial} ms), found ${config.retry_max} ms`,
+      });
+    }
+  });
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -1,0 +1,103 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Bus } from '../../pipeline/bus/bus.js';
+import { BusUnavailableError } from '../../pipeline/bus/bus.js';
+import type { Clock } from '../../pipeline/clock/index.js';
+import type { Logger } from '../../pipeline/log/logger.js';
+import { type IngestedBatch, parseMetricBatch } from '../../pipeline/messages/metric-batch.js';
+import { ValidationError } from '../../pipeline/messages/validation.js';
+import type { AgentRegistry } from '../../pipeline/state/agent-registry.js';
+import type { GatewayConfig } from '../config.js';
+import { errorResponse } from '../problem.js';
+
+export interface MetricsRouteDeps {
+  bus: Bus;
+  /** Full name of the metrics topic, prefix included. */
+  topic: string;
+  registry: AgentRegistry;
+  config: GatewayConfig;
+  clock: Clock;
+  logger: Logger;
+}
+
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * POST /v1/metrics: validates a v1 batch and puts it on the metrics topic.
+ *
+ * Answers 202 only after the bus holds the batch durably. When the bus
+ * cannot take it the answer is 503 with Retry-After, so the agent keeps the
+ * batch and retries; nothing is acknowledged that could still be lost.
+ *
+ * ```sh
+ * curl -X POST http://127.0.0.1:8080/v1/metrics -H 'Content-Type: application/json' \
+ *   -d '{"version":1,"agentId":"web-1","tags":{},"samples":[{"metric":"cpu_usage","value":12.5,"ts":1767225600000}]}'
+ * ```
+ */
+export function metricsRoute(deps: MetricsRouteDeps): Hono {
+  const { bus, topic, registry, config, clock, logger } = deps;
+  const limits = { maxSamples: config.max_samples_per_batch, maxFutureSkewMs: config.max_clock_skew };
+  const app = new Hono();
+
+  app.post(
+    '/v1/metrics',
+    (c, next) => {
+      const contentType = c.req.header('content-type') ?? '';
+      if (!JSON_CONTENT_TYPE.test(contentType)) {
+        return Promise.resolve(
+          errorResponse(
+            c,
+            415,
+            'unsupported_media_type',
+            `expected Content-Type: application/json, found ${contentType ? JSON.stringify(contentType) : 'none'}`,
+          ),
+        );
+      }
+      return next();
+    },
+    bodyLimit({
+      maxSize: config.max_body_size,
+      onError: (c) =>
+        errorResponse(c, 413, 'payload_too_large', `request body exceeds the limit of ${config.max_body_size} bytes; send smaller batches`),
+    }),
+    async (c) => {
+      const text = await c.req.text();
+
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        return errorResponse(c, 400, 'malformed_json', `request body is not valid JSON: ${(error as Error).message}`);
+      }
+
+      const receivedAt = clock.now();
+      let ingested: IngestedBatch;
+      try {
+        const batch = parseMetricBatch(parsed, receivedAt, limits);
+        ingested = { version: 1, agentId: batch.agentId, tags: batch.tags, samples: batch.samples, receivedAt };
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        return errorResponse(c, 400, 'invalid_batch', error.message, error.issues);
+      }
+
+      try {
+        await bus.publish(topic, [{ key: ingested.agentId, value: JSON.stringify(ingested) }]);
+      } catch (error) {
+        const retryAfter = error instanceof BusUnavailableError ? error.retryAfterSeconds : 5;
+        logger.warn({ err: error, agentId: ingested.agentId, samples: ingested.samples.length }, 'bus did not take the batch; answering 503');
+        c.header('Retry-After', String(retryAfter));
+        return errorResponse(c, 503, 'bus_unavailable', 'the batch was not accepted because the bus cannot take it now; retry after the Retry-After delay');
+      }
+
+      // The batch is durable now. The registry only feeds GET /v1/agents, so
+      // its failure must not turn an accepted batch into an error.
+      registry.record(ingested).catch((error: unknown) => {
+        logger.warn({ err: error, agentId: ingested.agentId }, 'agent registry update failed');
+      });
+
+      return c.json({ accepted: ingested.samples.length }, 202);
+    },
+  );
+
+  return app;
+}
