@@ -3,7 +3,11 @@ import { parseDuration } from './duration.js';
 
 /** A duration written as text (`30s`, `5m`, `1h30m`), parsed to milliseconds. */
 export const duration = (options: { min?: number; max?: number } = {}) =>
-  z.string().transform((text, context) => {
+  z.union([z.string(), z.number()]).transform((text, context) => {
+    if (typeof text === 'number') {
+      context.addIssue({ code: 'custom', message: `expected a duration with a unit such as 30s or 5m, found the number ${text}` });
+      return z.NEVER;
+    }
     const ms = parseDuration(text);
     if (ms === undefined) {
       context.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 30s, 5m or 1h, found ${JSON.stringify(text)}` });

@@ -95,6 +95,12 @@ t.test('loadConfig reports every issue', async (t) => {
   t.match(error.message, /enabled: expected boolean, found "maybe"/);
 });
 
+t.test('loadConfig duration without unit', async (t) => {
+  const file = writeYaml('gateway:\n  timeout: 10\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.message, 'expected a duration with a unit such as 30s or 5m, found the number 10');
+});
+
 t.test('loadConfig reports YAML syntax errors', async (t) => {
   const file = writeYaml('gateway:\n  port: [1, 2\n');
   const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
