@@ -56,54 +56,61 @@ const isHttpUrl = (text: string): boolean => {
 };
 
 /**
- * Configuration of the agent, read by the CLI with
- * `loadConfig({ schema: agentConfigSchema, file, envPrefix: 'FLEETPULSE_AGENT_' })`.
+ * Keys of the agent's configuration without the checks across keys, so the
+ * CLI can extend them for `fleetpulse run`'s `local_agent` section.
  * Durations are text (`10s`, `500ms`) parsed to milliseconds.
  */
-export const agentConfigSchema = z
-  .strictObject({
-    /** Identifies this host to the gateway; the bus partitions by it. */
-    agent_id: z
-      .string()
-      .min(1)
-      .max(MAX_AGENT_ID_LENGTH)
-      .refine((id) => !CONTROL_CHARACTER.test(id), 'must not contain control characters')
-      .default(() => hostname()),
-    /** Base URL of the ingest gateway; batches go to `${gateway_url}/v1/metrics`. */
-    gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('http://127.0.0.1:8080'),
-    /** Time between two collections. */
-    interval: duration({ min: 1_000 }).prefault('10s'),
-    /** Sent with every batch (env, region, role or any other name). */
-    tags: tagsSchema.default({}),
-    /** `host:port` endpoints whose TCP connect time is measured each interval. */
-    probe_targets: z
-      .array(z.string().refine((target) => parseProbeTarget(target) !== undefined, 'expected host:port or [ipv6]:port with a port from 1 to 65535'))
-      .default([]),
-    /** A probe that has not connected within this time counts as failed. */
-    probe_timeout: duration({ min: 1 }).prefault('2s'),
-    /**
-     * Samples held while the gateway is unreachable, besides the batch in
-     * flight; when full, the oldest are dropped.
-     */
-    buffer_max_samples: z.number().int().min(1).default(100_000),
-    /** Samples in one request at most. */
-    batch_max_samples: z.number().int().min(1).default(1_000),
-    /** One request that has not completed within this time is abandoned and retried. */
-    request_timeout: duration({ min: 1 }).prefault('10s'),
-    /** Ceiling of the first retry delay; it doubles after each failed attempt. */
-    retry_initial: duration({ min: 1 }).prefault('1s'),
-    /** Maximum retry delay, also the maximum wait a Retry-After header can impose. */
-    retry_max: duration({ min: 1 }).prefault('60s'),
-    log_level: logLevel().default('info'),
-  })
-  .superRefine((config, context) => {
-    if (config.retry_max < config.retry_initial) {
-      context.addIssue({
-        code: 'custom',
-        path: ['retry_max'],
-        message: `must be at least retry_initial (${config.retry_initial} ms), found ${config.retry_max} ms`,
-      });
-    }
-  });
+export const agentConfigFields = z.strictObject({
+  /** Identifies this host to the gateway; the bus partitions by it. */
+  agent_id: z
+    .string()
+    .min(1)
+    .max(MAX_AGENT_ID_LENGTH)
+    .refine((id) => !CONTROL_CHARACTER.test(id), 'must not contain control characters')
+    .default(() => hostname()),
+  /** Base URL of the ingest gateway; batches go to `${gateway_url}/v1/metrics`. */
+  gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('http://127.0.0.1:8080'),
+  /** Time between two collections. */
+  interval: duration({ min: 100 }).prefault('10s'),
+  /** Sent with every batch (env, region, role or any other name). */
+  tags: tagsSchema.default({}),
+  /** `host:port` endpoints whose TCP connect time is measured each interval. */
+  probe_targets: z
+    .array(z.string().refine((target) => parseProbeTarget(target) !== undefined, 'expected host:port or [ipv6]:port with a port from 1 to 65535'))
+    .default([]),
+  /** A probe that has not connected within this time counts as failed. */
+  probe_timeout: duration({ min: 1 }).prefault('2s'),
+  /**
+   * Samples held while the gateway is unreachable, besides the batch in
+   * flight; when full, the oldest are dropped.
+   */
+  buffer_max_samples: z.number().int().min(1).default(100_000),
+  /** Samples in one request at most. */
+  batch_max_samples: z.number().int().min(1).default(1_000),
+  /** One request that has not completed within this time is abandoned and retried. */
+  request_timeout: duration({ min: 1 }).prefault('10s'),
+  /** Ceiling of the first retry delay; it doubles after each failed attempt. */
+  retry_initial: duration({ min: 1 }).prefault('1s'),
+  /** Maximum retry delay, also the maximum wait a Retry-After header can impose. */
+  retry_max: duration({ min: 1 }).prefault('60s'),
+  log_level: logLevel().default('info'),
+});
+
+/** Checks that retry_max is not below retry_initial. */
+export function checkRetryBounds(config: { retry_initial: number; retry_max: number }, context: z.RefinementCtx): void {
+  if (config.retry_max < config.retry_initial) {
+    context.addIssue({
+      code: 'custom',
+      path: ['retry_max'],
+      message: `must be at least retry_initial (${config.retry_initial} ms), found ${config.retry_max} ms`,
+    });
+  }
+}
+
+/**
+ * Configuration of the agent, read by the CLI with
+ * `loadConfig({ schema: agentConfigSchema, file, envPrefix: 'FLEETPULSE_AGENT_' })`.
+ */
+export const agentConfigSchema = agentConfigFields.superRefine(checkRetryBounds);
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

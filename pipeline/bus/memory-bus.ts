@@ -119,6 +119,24 @@ export class MemoryBus implements Bus {
     await Promise.all(stops);
   }
 
+  /**
+   * Waits until every group has handled every record, or the timeout
+   * passes; returns whether the bus drained. A graceful stop calls this
+   * after the gateway stopped accepting, so accepted batches get handled.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      const pending = [...this.topics.keys()].reduce((sum, topic) => sum + this.retained(topic), 0);
+      if (pending === 0) return true;
+      if (this.clock.now() >= deadline) {
+        this.logger.warn({ pending }, 'in-process bus did not drain before the timeout; unhandled records are lost');
+        return false;
+      }
+      await this.clock.sleep(20);
+    }
+  }
+
   /** Records retained in a topic, summed over partitions; for tests and metrics. */
   retained(topic: string): number {
     return this.topicLog(topic).partitions.reduce((sum, partition) => sum + partition.records.length, 0);

@@ -1,8 +1,13 @@
 export type Severity = 'critical' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 
-/** An alert's state after a transition; `pending` is reserved for rules with a duration. */
-export type AlertState = 'pending' | 'firing' | 'resolved';
+/**
+ * An alert's state after a transition. `pending`: the condition holds but
+ * not yet for the rule's duration. `inactive`: a pending alert whose
+ * condition stopped holding before it fired. `resolved`: a firing alert
+ * that stopped firing. Only `firing` and `resolved` are notified.
+ */
+export type AlertState = 'pending' | 'firing' | 'resolved' | 'inactive';
 
 /**
  * One alert transition, published on the alerts topic keyed by fingerprint.

@@ -1,0 +1,74 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export const ROLES = ['gateway', 'processor', 'router', 'sink'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Command =
+  | { name: 'run'; config?: string; roles: Role[] }
+  | { name: 'agent'; config?: string }
+  | { name: 'rules'; action: 'check' | 'test' | 'fmt'; files: string[]; config?: string }
+  | { name: 'help' }
+  | { name: 'version' };
+
+/** Raised for a command line that cannot run; the message says what to type instead. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage:
+  fleetpulse run [--config FILE] [--role ROLE]...   start the pipeline (every role unless --role is given)
+  fleetpulse agent [--config FILE]                   report this host's metrics to a gateway
+  fleetpulse rules check FILE...                     check rule files; exit 1 with diagnostics on errors
+  fleetpulse rules test FILE...                      run rule unit tests
+  fleetpulse rules fmt FILE...                       print rule files in canonical form
+  fleetpulse --help | --version
+
+Roles: ${ROLES.join(', ')}. A role alone needs deployment: distributed.
+Every configuration key can be overridden by an environment variable:
+FLEETPULSE_ followed by the key path in capitals joined with _, such as
+FLEETPULSE_GATEWAY_PORT=9090 (agent keys: FLEETPULSE_AGENT_...).`;
+
+export function parseCommand(argv: string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
+  if (name === '--version' || name === '-v') return { name: 'version' };
+
+  switch (name) {
+    case 'run': {
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' }, role: { type: 'string', multiple: true } });
+      const roles = (values.role as string[] | undefined) ?? [...ROLES];
+      for (const role of roles) {
+        if (!(ROLES as readonly string[]).includes(role)) {
+          throw new UsageError(`unknown role ${JSON.stringify(role)}; expected one of ${ROLES.join(', ')}`);
+        }
+      }
+      return { name: 'run', config: values.config as string | undefined, roles: roles as Role[] };
+    }
+    case 'agent': {
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' } });
+      return { name: 'agent', config: values.config as string | undefined };
+    }
+    case 'rules': {
+      const [action, ...more] = rest;
+      if (action !== 'check' && action !== 'test' && action !== 'fmt') {
+        throw new UsageError(`expected rules check, rules test or rules fmt, found ${action === undefined ? 'nothing' : JSON.stringify(`rules ${action}`)}`);
+      }
+      const { values, positionals } = parse(more, { config: { type: 'string', short: 'c' } }, true);
+      if (positionals.length === 0) throw new UsageError(`rules ${action} needs at least one rule file`);
+      return { name: 'rules', action, files: positionals, config: values.config as string | undefined };
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(name)}; run fleetpulse --help`);
+  }
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { ConfigError } from '../config/load.js';
+import { silentLogger } from '../log/logger.js';
+import { parseCommand, UsageError } from './args.js';
+import { fleetpulseConfigSchema, loadFleetpulseConfig } from './config.js';
+import { startPipeline } from './pipeline.js';
+
+const run = promisify(execFile);
+const MAIN = new URL('./main.ts', import.meta.url).pathname;
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function writeConfig(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'fleetpulse-cli-')), 'fleetpulse.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+t.test('parseCommand reads run roles', async (t) => {
+  t.same(parseCommand(['run']), { name: 'run', config: undefined, roles: ['gateway', 'processor', 'router', 'sink'] });
+  t.same(parseCommand(['run', '--config', 'a.yml', '--role', 'gateway', '--role', 'sink']), { name: 'run', config: 'a.yml', roles: ['gateway', 'sink'] });
+  t.same(parseCommand(['agent', '-c', 'agent.yml']), { name: 'agent', config: 'agent.yml' });
+  t.same(parseCommand(['rules', 'check', 'a.yml', 'b.yml']), { name: 'rules', action: 'check', files: ['a.yml', 'b.yml'], config: undefined });
+});
+
+t.test('parseCommand rejects bad command lines', async (t) => {
+  t.throws(() => parseCommand(['run', '--role', 'dashboard']), new UsageError('unknown role "dashboard"; expected one of gateway, processor, router, sink'));
+  t.throws(() => parseCommand(['launch']), new UsageError('unknown command "launch"; run fleetpulse --help'));
+  t.throws(() => parseCommand(['rules', 'lint', 'a.yml']), new UsageError('expected rules check, rules test or rules fmt, found "rules lint"'));
+  t.throws(() => parseCommand(['rules', 'check']), new UsageError('rules check needs at least one rule file'));
+  t.throws(() => parseCommand(['run', '--verbose']), UsageError);
+});
+
+t.test('loadFleetpulseConfig checks receiver references', async (t) => {
+  const file = writeConfig(`
+processor:
+  rules:
+    - { name: HighCPU, metric: cpu_usage, op: ">", threshold: 90, notify: [pager] }
+router:
+  default_receivers: [console]
+notifier:
+  receivers:
+    - { name: console, type: console }
+`);
+  const error = t.throws(() => loadFleetpulseConfig(file, {})) as unknown as ConfigError;
+  t.ok(error instanceof ConfigError);
+  t.same(error.issues, [{ key: 'processor.rules.0.notify.0', source: file, message: 'unknown receiver "pager"; expected one of console' }]);
+});
+
+t.test('loadFleetpulseConfig rejects duplicate rule names', async (t) => {
+  const file = writeConfig(`
+processor:
+  rules:
+    - { name: HighCPU, metric: cpu_usage, op: ">", threshold: 90 }
+    - { name: HighCPU, metric: cpu_usage, op: ">", threshold: 95 }
+notifier:
+  receivers: [{ name: console, type: console }]
+`);
+  const error = t.throws(() => loadFleetpulseConfig(file, {})) as unknown as ConfigError;
+  t.same(error.issues, [{ key: 'processor.rules.1.name', source: file, message: 'duplicate rule name "HighCPU"' }]);
+});
+
+t.test('shipped configuration files load', async (t) => {
+  for (const name of ['embedded', 'distributed']) {
+    const config = loadFleetpulseConfig(new URL(`../../config/${name}.yml`, import.meta.url).pathname, {});
+    t.equal(config.deployment, name);
+    t.equal(config.gateway.port, 8080);
+  }
+});
+
+t.test('startPipeline rejects a single role when embedded', async (t) => {
+  const config = fleetpulseConfigSchema.parse({ notifier: { receivers: [{ name: 'console', type: 'console' }] } });
+  await t.rejects(startPipeline(config, { roles: ['gateway'], logger: silentLogger }), {
+    name: 'UsageError',
+    message: '--role gateway needs deployment: distributed, because the embedded deployment\'s in-process bus connects roles only within one process',
+  });
+});
+
+t.test('fleetpulse exits 1 on invalid configuration', async (t) => {
+  const file = writeConfig('gateway:\n  port: 99999\n');
+  const result = await cli(['run', '--config', file]);
+  t.equal(result.code, 1);
+  t.equal(result.stderr.trim(), `fleetpulse: invalid configuration:\n  ${file}:2:3: gateway.port: must be at most 65535, found 99999`);
+});
+
+t.test('fleetpulse exits 2 on a bad command line', async (t) => {
+  const result = await cli(['run', '--role', 'nope']);
+  t.equal(result.code, 2);
+  t.match(result.stderr, /^fleetpulse: unknown role "nope"; expected one of gateway, processor, router, sink/);
+  t.match(result.stderr, /Usage:/);
+});
+
+t.test('fleetpulse --help prints usage', async (t) => {
+  const result = await cli(['--help']);
+  t.equal(result.code, 0);
+  t.match(result.stdout, /fleetpulse run \[--config FILE\] \[--role ROLE\]/);
+});

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { startAgent } from '../../agent/agent.js';
+import { agentConfigSchema } from '../../agent/config.js';
+import { scriptedSource } from '../../agent/scripted-source.js';
+import { silentLogger } from '../log/logger.js';
+import { eventually, testServices, uniqueName } from '../test-support/services.js';
+import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
+import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
+import { startPipeline } from './pipeline.js';
+
+/** cpu_usage per collection: one crossing above 90, then back below. */
+const CPU_SCRIPT = [20, 95, 96, 30];
+
+function cpuScript(): () => number {
+  let call = 0;
+  return () => CPU_SCRIPT[Math.min(call++, CPU_SCRIPT.length - 1)]!;
+}
+
+function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: string, dataDir: string): FleetpulseConfig {
+  const prefix = uniqueName('e2e');
+  return fleetpulseConfigSchema.parse({
+    deployment,
+    log_level: 'silent',
+    bus: { topic_prefix: `${prefix}.`, partitions: 2, kafka: { brokers: testServices.kafkaBrokers } },
+    state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
+    store: {
+      duckdb: { path: join(dataDir, 'fleetpulse.duckdb') },
+      questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` },
+    },
+    gateway: { port: 0 },
+    processor: { rules: [{ name: 'HighCPU', metric: 'cpu_usage', op: '>', threshold: 90, severity: 'critical', notify: ['hook'] }] },
+    router: { default_receivers: ['console'] },
+    notifier: {
+      receivers: [
+        { name: 'console', type: 'console' },
+        { name: 'hook', type: 'webhook', url: webhookUrl },
+      ],
+      retry: { initial_backoff: '10ms', max_backoff: '100ms' },
+    },
+  });
+}
+
+function agentConfig(gatewayUrl: string, agentId: string) {
+  return agentConfigSchema.parse({
+    agent_id: agentId,
+    gateway_url: gatewayUrl,
+    interval: '300ms',
+    tags: { env: 'e2e', region: 'eu-west' },
+    retry_initial: '50ms',
+    retry_max: '500ms',
+  });
+}
+
+for (const deployment of ['embedded', 'distributed'] as const) {
+  t.test(`${deployment} pipeline end to end`, async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-e2e-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const webhook = await startWebhookReceiver();
+    t.teardown(() => webhook.close());
+
+    const config = pipelineConfig(deployment, webhook.url, dataDir);
+    const pipeline = await startPipeline(config, { logger: silentLogger });
+    t.teardown(() => pipeline.stop());
+
+    // One agent reads this host for real; the other follows the CPU script.
+    const realAgent = startAgent(agentConfig(pipeline.gatewayUrl!, uniqueName('host')), { logger: silentLogger });
+    t.teardown(() => realAgent.stop());
+    const scriptedId = uniqueName('scripted');
+    const scriptedAgent = startAgent(agentConfig(pipeline.gatewayUrl!, scriptedId), { logger: silentLogger, source: scriptedSource(cpuScript()) });
+    t.teardown(() => scriptedAgent.stop());
+
+    // The real host may cross 90 % CPU too; count the scripted agent's alerts only.
+    const scripted = () => webhook.received.filter((hook) => (hook.body.alert as { agentId: string }).agentId === scriptedId);
+    const statuses = () => scripted().map((hook) => (hook.body.alert as { state: string }).state);
+    await eventually(() => (statuses().includes('resolved') ? true : undefined), 60_000, 'the resolution webhook');
+    // Give a duplicate time to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    t.same(statuses(), ['firing', 'resolved'], 'firing and resolution delivered once each');
+    const firing = scripted()[0]!;
+    t.equal(firing.headers['idempotency-key'], firing.body.idempotencyKey);
+    t.match(firing.body.alert, { rule: 'HighCPU', agentId: scriptedId, value: 95, tags: { env: 'e2e', region: 'eu-west' } });
+
+    const agents = (await (await fetch(`${pipeline.gatewayUrl}/v1/agents`)).json()) as { agents: Array<{ agentId: string; latest: Array<{ metric: string }> }> };
+    const real = agents.agents.find((agent) => agent.agentId.startsWith('host_'));
+    t.ok(real, 'the real agent is listed');
+    for (const metric of ['cpu_usage', 'mem_used_pct', 'load1']) {
+      t.ok(real!.latest.some((latest) => latest.metric === metric), `latest ${metric} listed`);
+    }
+
+    // The store contains the scripted agent's samples with their tags.
+    const stored = await eventually(async () => {
+      const rows = await pipeline.store!.querySamples({ agentId: scriptedId, metric: 'cpu_usage', from: 0, to: Date.now() + 60_000 });
+      return rows.length >= CPU_SCRIPT.length ? rows : undefined;
+    }, 30_000, 'stored samples');
+    t.same(stored.slice(-CPU_SCRIPT.length).map((row) => row.value).reverse(), CPU_SCRIPT);
+    t.same(stored[0]!.tags, { env: 'e2e', region: 'eu-west' });
+
+    const alerts = await eventually(async () => {
+      const rows = await pipeline.store!.queryAlerts({ agentId: scriptedId, from: 0, to: Date.now() + 60_000 });
+      return rows.length >= 2 ? rows : undefined;
+    }, 30_000, 'stored alerts');
+    t.same(alerts.map((alert) => alert.state), ['resolved', 'firing']);
+
+    if (deployment === 'distributed') {
+      // Data engineers read QuestDB over its PostgreSQL wire port.
+      const client = new pg.Client({ connectionString: testServices.questdbPg });
+      await client.connect();
+      t.teardown(() => client.end());
+      const table = `${config.store.questdb.table_prefix}metrics`;
+      const result = await client.query(`SELECT agent, metric, value, tag_env, tag_region FROM "${table}" WHERE agent = $1 AND metric = 'cpu_usage'`, [scriptedId]);
+      t.ok(result.rows.length >= CPU_SCRIPT.length, 'rows readable through pg');
+      t.match(result.rows[0], { agent: scriptedId, metric: 'cpu_usage', tag_env: 'e2e', tag_region: 'eu-west' });
+      t.equal(typeof result.rows[0].value, 'number');
+    }
+  });
+}

@@ -1,0 +1,227 @@
+import { startAgent, type AgentHandle } from '../../agent/agent.js';
+import { agentConfigSchema } from '../../agent/config.js';
+import { createGatewayApp } from '../../ingest-gateway/app.js';
+import { listen, type RunningServer } from '../../ingest-gateway/server.js';
+import { startProcessor } from '../../processors/processor.js';
+import { startRouter } from '../../processors/router/router.js';
+import { ThresholdEngine } from '../../processors/threshold/engine.js';
+import { createChannels } from '../../sinks/channels/registry.js';
+import { DuckDBStore } from '../../sinks/duckdb/duckdb-store.js';
+import { Notifier } from '../../sinks/notifier.js';
+import { QuestDBStore } from '../../sinks/questdb/questdb-store.js';
+import { startSinkRole } from '../../sinks/sink-role.js';
+import type { Bus, Subscription } from '../bus/bus.js';
+import { KafkaBus } from '../bus/kafka-bus.js';
+import { MemoryBus } from '../bus/memory-bus.js';
+import { type Clock, systemClock } from '../clock/index.js';
+import type { Logger } from '../log/logger.js';
+import type { AgentRegistry } from '../state/agent-registry.js';
+import { type DedupLog, MemoryDedupLog, RedisDedupLog } from '../state/dedup-log.js';
+import { MemoryAgentRegistry } from '../state/memory-agent-registry.js';
+import { RedisAgentRegistry } from '../state/redis-agent-registry.js';
+import type { Store } from '../store/store.js';
+import { UsageError, type Role, ROLES } from './args.js';
+import type { FleetpulseConfig } from './config.js';
+import { topicConfigs, topicNames } from './topics.js';
+
+export interface StartOptions {
+  roles?: readonly Role[];
+  logger: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running set of roles in this process. */
+export interface RunningPipeline {
+  /** Base URL of the gateway, when this process runs it. */
+  gatewayUrl?: string;
+  bus: Bus;
+  store?: Store;
+  registry?: AgentRegistry;
+  /** Stops the local agent and the gateway first, lets consumers drain, then closes connections. */
+  stop(): Promise<void>;
+}
+
+/** How long a graceful stop of the embedded deployment waits for consumers to handle what the gateway accepted. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts the configured roles in this process, the one composition root of
+ * fleetpulse. Consumers start before the gateway, so nothing the gateway
+ * accepts waits for a role that is still starting.
+ */
+export async function startPipeline(config: FleetpulseConfig, options: StartOptions): Promise<RunningPipeline> {
+  const roles = new Set(options.roles ?? ROLES);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const embedded = config.deployment === 'embedded';
+
+  if (embedded && roles.size < ROLES.length) {
+    throw new UsageError(
+      `--role ${[...roles].join(', ')} needs deployment: distributed, because the embedded deployment's in-process bus connects roles only within one process`,
+    );
+  }
+
+  const names = topicNames(config.bus);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'failed to stop a component cleanly');
+      }
+    }
+  };
+
+  try {
+    const bus = createBus(config, clock, logger);
+    await bus.start();
+    stops.push(() => bus.close());
+    const running: RunningPipeline = { bus, stop: stopAll };
+
+    // Stops run in reverse order of registration: the gateway and agent stop
+    // first, then consumers drain and stop, then the store and state close.
+    let sink: { store: Store; dedupLog: DedupLog } | undefined;
+    if (roles.has('sink')) {
+      const store = createStore(config, clock, logger);
+      await store.init();
+      stops.push(() => store.close());
+      const dedupLog = createDedupLog(config, clock);
+      stops.push(() => dedupLog.close());
+      sink = { store, dedupLog };
+      running.store = store;
+    }
+
+    const subscriptions: Subscription[] = [];
+    stops.push(async () => {
+      if (bus instanceof MemoryBus) await bus.drain(DRAIN_TIMEOUT_MS);
+      await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    });
+
+    if (sink) {
+      const notifierLogger = logger.child({ component: 'notifier' });
+      const channels = createChannels(config.notifier.receivers, { logger: notifierLogger, clock, env: options.env ?? process.env });
+      const notifier = new Notifier({ channels, store: sink.store, dedupLog: sink.dedupLog, clock, logger: notifierLogger, config: config.notifier });
+      subscriptions.push(
+        ...(await startSinkRole({
+          bus,
+          store: sink.store,
+          notifier,
+          topics: names,
+          groups: { metrics: names.groups.sinkMetrics, alerts: names.groups.sinkAlerts, notifications: names.groups.notifier },
+          logger: logger.child({ component: 'sink' }),
+        })),
+      );
+      logger.info({ store: embedded ? 'duckdb' : 'questdb' }, 'sink role started');
+    }
+
+    if (roles.has('router')) {
+      subscriptions.push(
+        await startRouter({
+          bus,
+          alertsTopic: names.alerts,
+          notificationsTopic: names.notifications,
+          group: names.groups.router,
+          config: config.router,
+          clock,
+          logger: logger.child({ component: 'router' }),
+        }),
+      );
+      logger.info('router role started');
+    }
+
+    if (roles.has('processor')) {
+      subscriptions.push(
+        await startProcessor({
+          bus,
+          metricsTopic: names.metrics,
+          alertsTopic: names.alerts,
+          group: names.groups.processor,
+          evaluator: new ThresholdEngine(config.processor.rules),
+          logger: logger.child({ component: 'processor' }),
+        }),
+      );
+      logger.info({ rules: config.processor.rules.length }, 'processor role started');
+    }
+
+    if (roles.has('gateway')) {
+      const registry = createRegistry(config);
+      stops.push(() => registry.close());
+      running.registry = registry;
+
+      const app = createGatewayApp({
+        bus,
+        metricsTopic: names.metrics,
+        registry,
+        config: config.gateway,
+        clock,
+        logger: logger.child({ component: 'gateway' }),
+      });
+      const server: RunningServer = await listen(app, config.gateway.host, config.gateway.port);
+      stops.push(() => server.close());
+      running.gatewayUrl = server.url;
+      logger.info({ url: server.url, agents: `${server.url}/v1/agents` }, 'gateway listening');
+
+      if (config.local_agent.enabled) {
+        const agent = startLocalAgent(config, server, clock, logger);
+        stops.push(() => agent.stop());
+      }
+    }
+
+    return running;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function createBus(config: FleetpulseConfig, clock: Clock, logger: Logger): Bus {
+  const topics = topicConfigs(config.bus);
+  if (config.deployment === 'embedded') {
+    return new MemoryBus({
+      topics,
+      capacityPerPartition: config.bus.memory.capacity_per_partition,
+      publishTimeoutMs: config.bus.publish_timeout,
+      clock,
+      logger: logger.child({ component: 'bus' }),
+    });
+  }
+  return new KafkaBus({
+    brokers: config.bus.kafka.brokers,
+    clientId: config.bus.kafka.client_id,
+    topics,
+    replicationFactor: config.bus.kafka.replication_factor,
+    publishTimeoutMs: config.bus.publish_timeout,
+    logger: logger.child({ component: 'bus' }),
+  });
+}
+
+function createStore(config: FleetpulseConfig, clock: Clock, logger: Logger): Store {
+  const storeLogger = logger.child({ component: 'store' });
+  if (config.deployment === 'embedded') return new DuckDBStore({ config: config.store.duckdb, logger: storeLogger });
+  return new QuestDBStore({ config: config.store.questdb, logger: storeLogger, clock });
+}
+
+function createRegistry(config: FleetpulseConfig): AgentRegistry {
+  if (config.deployment === 'embedded') return new MemoryAgentRegistry();
+  return new RedisAgentRegistry(config.state.redis.url, config.state.redis.key_prefix);
+}
+
+function createDedupLog(config: FleetpulseConfig, clock: Clock): DedupLog {
+  if (config.deployment === 'embedded') return new MemoryDedupLog(clock);
+  return new RedisDedupLog(config.state.redis.url, config.state.redis.key_prefix);
+}
+
+/** Starts an agent for this host that reports to this process's gateway and, unless told otherwise, probes it. */
+function startLocalAgent(config: FleetpulseConfig, server: RunningServer, clock: Clock, logger: Logger): AgentHandle {
+  const { enabled: _enabled, gateway_url: gatewayUrl, ...agentKeys } = config.local_agent;
+  const probeTargets = agentKeys.probe_targets.length > 0 ? agentKeys.probe_targets : [`127.0.0.1:${server.port}`];
+  // A gateway listening on every interface is reached over loopback.
+  const ownUrl = server.url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])/, (_, host: string) => `http://${host === '[::]' ? '[::1]' : '127.0.0.1'}`);
+  const agentConfig = agentConfigSchema.parse({});
+  Object.assign(agentConfig, agentKeys, { gateway_url: gatewayUrl ?? ownUrl, probe_targets: probeTargets });
+
+  logger.info({ agentId: agentConfig.agent_id, gateway: agentConfig.gateway_url, probeTargets }, 'local agent started');
+  return startAgent(agentConfig, { logger: logger.child({ component: 'agent' }), clock });
+}

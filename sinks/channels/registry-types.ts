@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import type { Channel, ChannelContext } from './channel.js';
+
+/**
+ * A channel type: its name, the schema of its receiver configuration (whose
+ * `type` field is the literal name) and the factory that builds a channel
+ * from a validated configuration.
+ */
+export interface ChannelType<S extends z.ZodType> {
+  readonly type: string;
+  readonly configSchema: S;
+  /** Builds the channel; throws ChannelConfigError when the configuration cannot be resolved. */
+  create(config: z.output<S>, context: ChannelContext): Channel;
+}

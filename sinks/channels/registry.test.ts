@@ -1,0 +1,30 @@
+import t from 'tap';
+import { ManualClock } from '../../pipeline/clock/index.js';
+import { silentLogger } from '../../pipeline/log/logger.js';
+import { CHANNEL_TYPES, createChannels, receiversSchema } from './registry.js';
+
+t.test('registry builds a channel per receiver', async (t) => {
+  const receivers = receiversSchema.parse([
+    { name: 'log', type: 'console' },
+    { name: 'oncall', type: 'webhook', url: 'https://hooks.example.com/alert' },
+  ]);
+  const channels = createChannels(receivers, { logger: silentLogger, clock: new ManualClock(0), env: {} });
+  t.same([...channels.keys()], ['log', 'oncall']);
+  t.same([...channels.values()].map((channel) => channel.type), ['console', 'webhook']);
+  t.same(Object.keys(CHANNEL_TYPES), ['console', 'webhook']);
+});
+
+t.test('registry rejects duplicate receiver names', async (t) => {
+  const result = receiversSchema.safeParse([
+    { name: 'log', type: 'console' },
+    { name: 'log', type: 'console' },
+  ]);
+  t.equal(result.success, false);
+  t.match(result.error?.issues[0], { path: [1, 'name'], message: 'receiver log is defined twice' });
+});
+
+t.test('registry rejects an unknown type', async (t) => {
+  const result = receiversSchema.safeParse([{ name: 'pager', type: 'carrier-pigeon' }]);
+  t.equal(result.success, false);
+  t.match(result.error?.issues[0]?.path, [0, 'type']);
+});

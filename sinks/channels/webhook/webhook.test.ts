@@ -1,0 +1,198 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { ManualClock } from '../../../pipeline/clock/index.js';
+import { silentLogger } from '../../../pipeline/log/logger.js';
+import type { Notification } from '../../../pipeline/messages/notification.js';
+import { type Channel, DeliveryError } from '../channel.js';
+import { ChannelConfigError } from '../config-fields.js';
+import { createChannel, receiverConfigSchema } from '../registry.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00Z');
+const TOKEN = 'Bearer s3cr3t-token-value';
+
+const notification: Notification = {
+  version: 1,
+  idempotencyKey: 'fp-cpu-web1:1:oncall',
+  receiver: 'oncall',
+  createdAt: T0,
+  alert: {
+    version: 1,
+    fingerprint: 'fp-cpu-web1',
+    sequence: 1,
+    rule: 'HighCPU',
+    state: 'firing',
+    severity: 'critical',
+    agentId: 'web-1',
+    labels: { alertname: 'HighCPU', agent: 'web-1' },
+    tags: { env: 'prod' },
+    annotations: { summary: 'CPU above 90%' },
+    notify: ['oncall'],
+    value: 97.25,
+    activeAt: T0 - 180_000,
+    at: T0,
+  },
+};
+
+interface ReceivedRequest {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+type Handler = (request: ReceivedRequest, response: ServerResponse) => void;
+
+/** Starts a loopback server that records each request and responds through `handler`. */
+async function startServer(t: Test, handler: Handler): Promise<{ url: string; requests: ReceivedRequest[] }> {
+  const requests: ReceivedRequest[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const received = { method: request.method, url: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(received);
+      handler(received, response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hooks/alert?token=url-secret`, requests };
+}
+
+function webhook(url: string, extra: Record<string, unknown> = {}, env: Record<string, string> = { ONCALL_AUTHORIZATION: TOKEN }, clock = new ManualClock(T0)): Channel {
+  const config = receiverConfigSchema.parse({
+    name: 'oncall',
+    type: 'webhook',
+    url,
+    timeout: '2s',
+    headers: { Authorization: { env: 'ONCALL_AUTHORIZATION' }, 'X-Team': 'platform' },
+    ...extra,
+  });
+  return createChannel(config, { logger: silentLogger, clock, env });
+}
+
+/** Runs `deliver` and returns the DeliveryError it must throw. */
+async function deliveryError(t: Test, channel: Channel): Promise<DeliveryError> {
+  try {
+    await channel.deliver(notification);
+  } catch (error) {
+    t.type(error, DeliveryError);
+    return error as DeliveryError;
+  }
+  throw new Error('expected the delivery to fail');
+}
+
+function checkNoSecrets(t: Test, error: DeliveryError): void {
+  t.notMatch(error.message, /s3cr3t/, 'no header value in the message');
+  t.notMatch(error.message, /url-secret|\/hooks\/alert/, 'no URL path or query in the message');
+}
+
+t.test('webhook posts the notification', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(204).end());
+  await webhook(server.url).deliver(notification);
+
+  t.equal(server.requests.length, 1);
+  const [request] = server.requests;
+  t.equal(request!.method, 'POST');
+  t.equal(request!.url, '/hooks/alert?token=url-secret');
+  t.equal(request!.headers['content-type'], 'application/json');
+  t.equal(request!.headers['idempotency-key'], 'fp-cpu-web1:1:oncall');
+  t.equal(request!.headers.authorization, TOKEN, 'header value read from the environment');
+  t.equal(request!.headers['x-team'], 'platform');
+  t.same(JSON.parse(request!.body), {
+    version: 1,
+    idempotencyKey: 'fp-cpu-web1:1:oncall',
+    receiver: 'oncall',
+    status: 'firing',
+    alert: notification.alert,
+  });
+});
+
+t.test('webhook 503 is retryable with Retry-After', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(503, { 'Retry-After': '7' }).end('overloaded'));
+  const error = await deliveryError(t, webhook(server.url));
+  t.equal(error.retryable, true);
+  t.equal(error.status, 503);
+  t.equal(error.retryAfterMs, 7_000);
+  t.match(error.message, /webhook oncall \(http:\/\/127\.0\.0\.1:\d+\) responded with HTTP 503 Service Unavailable: overloaded/);
+  checkNoSecrets(t, error);
+});
+
+t.test('webhook 429 reads an HTTP-date Retry-After', async (t) => {
+  const retryAt = new Date(T0 + 90_000).toUTCString();
+  const server = await startServer(t, (_request, response) => response.writeHead(429, { 'Retry-After': retryAt }).end());
+  const error = await deliveryError(t, webhook(server.url));
+  t.equal(error.retryable, true);
+  t.equal(error.retryAfterMs, 90_000, 'relative to the injected clock');
+});
+
+t.test('webhook 4xx is permanent', async (t) => {
+  // The receiver echoes the request headers, as some debugging endpoints do.
+  const server = await startServer(t, (request, response) => response.writeHead(400).end(`invalid payload; you sent authorization=${String(request.headers.authorization)}`));
+  const error = await deliveryError(t, webhook(server.url));
+  t.equal(error.retryable, false);
+  t.equal(error.status, 400);
+  t.equal(error.retryAfterMs, undefined);
+  t.match(error.message, /HTTP 400 Bad Request: invalid payload; you sent authorization=\[redacted\]/);
+  checkNoSecrets(t, error);
+});
+
+t.test('webhook does not follow redirects', async (t) => {
+  const server = await startServer(t, (request, response) => {
+    if (request.url === '/elsewhere') response.writeHead(204).end();
+    else response.writeHead(302, { Location: '/elsewhere' }).end();
+  });
+  const error = await deliveryError(t, webhook(server.url));
+  t.equal(error.retryable, false);
+  t.match(error.message, /HTTP 302.*redirects are not followed/);
+  t.equal(server.requests.length, 1, 'the redirect target was never requested');
+});
+
+t.test('webhook timeout is retryable', async (t) => {
+  // Never responds; the teardown closes the open connection.
+  const server = await startServer(t, () => {});
+  const error = await deliveryError(t, webhook(server.url, { timeout: '200ms' }));
+  t.equal(error.retryable, true);
+  t.match(error.message, /timed out after 200 ms/);
+  checkNoSecrets(t, error);
+});
+
+t.test('webhook refused connection is retryable', async (t) => {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+  const error = await deliveryError(t, webhook(`http://127.0.0.1:${port}/hooks/alert?token=url-secret`));
+  t.equal(error.retryable, true);
+  t.match(error.message, /could not be reached: ECONNREFUSED/);
+  checkNoSecrets(t, error);
+});
+
+t.test('webhook URL can come from the environment', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(200).end('ok'));
+  const channel = webhook('', { url: { env: 'ONCALL_URL' } }, { ONCALL_URL: server.url, ONCALL_AUTHORIZATION: TOKEN });
+  await channel.deliver(notification);
+  t.equal(server.requests.length, 1);
+});
+
+t.test('webhook missing variable names it only', async (t) => {
+  t.throws(() => webhook('http://127.0.0.1:9/hook', {}, {}), ChannelConfigError);
+  t.throws(() => webhook('http://127.0.0.1:9/hook', {}, {}), /header Authorization reads environment variable ONCALL_AUTHORIZATION, which is not set or empty/);
+});
+
+t.test('webhook config rejects bad values', async (t) => {
+  const base = { name: 'oncall', type: 'webhook', url: 'https://hooks.example.com/alert' };
+  t.equal(receiverConfigSchema.safeParse(base).success, true, 'minimal config');
+  t.equal(receiverConfigSchema.safeParse({ ...base, url: 'ftp://hooks.example.com' }).success, false, 'non-http scheme');
+  t.equal(receiverConfigSchema.safeParse({ ...base, url: 'https://user:pass@hooks.example.com' }).success, false, 'credentials in the URL');
+  t.equal(receiverConfigSchema.safeParse({ ...base, headers: { 'Idempotency-Key': 'x' } }).success, false, 'reserved header');
+  t.equal(receiverConfigSchema.safeParse({ ...base, headers: { 'Bad Header': 'x' } }).success, false, 'invalid header name');
+  t.equal(receiverConfigSchema.safeParse({ ...base, headers: { 'X-A': 'line\r\nbreak' } }).success, false, 'line break in a value');
+  t.equal(receiverConfigSchema.safeParse({ ...base, timeout: 'soon' }).success, false, 'timeout not a duration');
+});

@@ -1,0 +1,2 @@
+export { type DuckDBConfig, duckdbConfigSchema } from './config.js';
+export { DuckDBStore, type DuckDBStoreOptions } from './duckdb-store.js';

@@ -1,0 +1,182 @@
+import t from 'tap';
+import { ManualClock } from '../pipeline/clock/index.js';
+import { silentLogger } from '../pipeline/log/logger.js';
+import type { AlertEvent } from '../pipeline/messages/alert-event.js';
+import type { Notification } from '../pipeline/messages/notification.js';
+import { MemoryDedupLog } from '../pipeline/state/dedup-log.js';
+import type { DeliveryRecord } from '../pipeline/store/store.js';
+import { type Channel, DeliveryError } from './channels/channel.js';
+import { Notifier, notifierConfigSchema } from './notifier.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00Z');
+
+const alert: AlertEvent = {
+  version: 1,
+  fingerprint: 'fp-cpu-web1',
+  sequence: 3,
+  rule: 'HighCPU',
+  state: 'firing',
+  severity: 'critical',
+  agentId: 'web-1',
+  labels: { alertname: 'HighCPU', agent: 'web-1' },
+  tags: { env: 'prod' },
+  annotations: { summary: 'CPU above 90% for 3m' },
+  notify: ['oncall'],
+  value: 97,
+  activeAt: T0 - 180_000,
+  at: T0,
+};
+
+const notification: Notification = { version: 1, idempotencyKey: 'fp-cpu-web1:3:oncall', receiver: 'oncall', alert, createdAt: T0 };
+
+/** A channel that runs the scripted outcomes in order and records when it was called. */
+class ScriptedChannel implements Channel {
+  readonly type = 'scripted';
+  readonly calls: number[] = [];
+
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly outcomes: Array<Error | 'ok'>,
+  ) {}
+
+  async deliver(): Promise<void> {
+    this.calls.push(this.clock.now());
+    const outcome = this.outcomes[this.calls.length - 1] ?? 'ok';
+    if (outcome !== 'ok') throw outcome;
+  }
+}
+
+function setup(outcomes: Array<Error | 'ok'>, retry: Record<string, unknown> = {}) {
+  const clock = new ManualClock(T0);
+  const channel = new ScriptedChannel(clock, outcomes);
+  const records: DeliveryRecord[] = [];
+  const dedupLog = new MemoryDedupLog(clock);
+  const config = notifierConfigSchema.parse({ retry: { max_attempts: 4, initial_backoff: '1s', max_backoff: '3s', max_retry_after: '1m', ...retry } });
+  const notifier = new Notifier({
+    channels: new Map([['oncall', channel]]),
+    store: { writeDeliveries: async (deliveries) => void records.push(...deliveries) },
+    dedupLog,
+    clock,
+    logger: silentLogger,
+    config,
+    // Half of each ceiling, so the waits are known: 500 ms, 1 s, 1.5 s (capped at 3 s).
+    random: () => 0.5,
+  });
+  return { clock, channel, records, dedupLog, notifier };
+}
+
+/** Runs `deliver` while moving the manual clock forward until it settles. */
+async function deliverWithTime(notifier: Notifier, clock: ManualClock, item: Notification = notification) {
+  let settled = false;
+  const outcome = notifier.deliver(item).finally(() => {
+    settled = true;
+  });
+  while (!settled) await clock.advance(100);
+  return outcome;
+}
+
+const retryable = (message = 'HTTP 503', retryAfterMs?: number) => new DeliveryError(message, true, { status: 503, retryAfterMs });
+
+t.test('Notifier delivers and records once', async (t) => {
+  const { clock, channel, records, notifier } = setup(['ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'delivered');
+  t.same(channel.calls, [T0]);
+  t.same(records, [{ ts: T0, idempotencyKey: 'fp-cpu-web1:3:oncall', fingerprint: 'fp-cpu-web1', receiver: 'oncall', channel: 'scripted', outcome: 'delivered', attempts: 1 }]);
+});
+
+t.test('Notifier skips a delivered key', async (t) => {
+  const { clock, channel, records, notifier } = setup(['ok']);
+  await deliverWithTime(notifier, clock);
+  t.equal(await deliverWithTime(notifier, clock), 'duplicate');
+  t.equal(channel.calls.length, 1, 'channel called once');
+  t.equal(records.length, 1, 'one record');
+});
+
+t.test('Notifier retries with full-jitter backoff', async (t) => {
+  const { clock, channel, records, notifier } = setup([retryable(), retryable(), retryable(), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'delivered');
+  // Waits of 0.5 * 1 s, 0.5 * 2 s and 0.5 * 3 s (the 4 s ceiling capped at max_backoff).
+  t.same(channel.calls, [T0, T0 + 500, T0 + 1_500, T0 + 3_000]);
+  t.equal(records[0]!.attempts, 4);
+  t.equal(records[0]!.outcome, 'delivered');
+});
+
+t.test('Notifier waits for Retry-After', async (t) => {
+  const { clock, channel, notifier } = setup([retryable('HTTP 429', 20_000), 'ok']);
+  await deliverWithTime(notifier, clock);
+  t.same(channel.calls, [T0, T0 + 20_000], 'waited 20 s, longer than the 500 ms backoff');
+});
+
+t.test('Notifier gives up on a long Retry-After', async (t) => {
+  const { clock, channel, records, notifier } = setup([retryable('HTTP 429', 3_600_000), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'failed');
+  t.same(channel.calls, [T0], 'no second attempt');
+  t.match(records[0]!.error, /retry after 3600000 ms, more than max_retry_after 60000 ms/);
+});
+
+t.test('Notifier does not retry a permanent failure', async (t) => {
+  const { clock, channel, records, notifier } = setup([new DeliveryError('HTTP 400 Bad Request', false, { status: 400 }), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'failed');
+  t.same(channel.calls, [T0]);
+  t.same(records, [{ ts: T0, idempotencyKey: 'fp-cpu-web1:3:oncall', fingerprint: 'fp-cpu-web1', receiver: 'oncall', channel: 'scripted', outcome: 'failed', attempts: 1, error: 'HTTP 400 Bad Request' }]);
+});
+
+t.test('Notifier records exhausted attempts', async (t) => {
+  const { clock, channel, records, notifier } = setup([retryable(), retryable(), retryable(), retryable(), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'failed');
+  t.equal(channel.calls.length, 4, 'max_attempts calls');
+  t.equal(records[0]!.attempts, 4);
+  t.equal(records[0]!.error, 'HTTP 503 (gave up after 4 attempts)');
+});
+
+t.test('Notifier releases the claim after a failure', async (t) => {
+  const { clock, channel, records, notifier } = setup([new DeliveryError('HTTP 404', false), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'failed');
+  t.equal(await deliverWithTime(notifier, clock), 'delivered', 'the redelivered notification is tried again');
+  t.equal(channel.calls.length, 2);
+  t.same(records.map((record) => record.outcome), ['failed', 'delivered']);
+});
+
+t.test('Notifier treats other errors as permanent', async (t) => {
+  const { clock, channel, records, notifier } = setup([new TypeError('cannot read properties of undefined'), 'ok']);
+  t.equal(await deliverWithTime(notifier, clock), 'failed');
+  t.equal(channel.calls.length, 1);
+  t.match(records[0]!.error, /channel scripted failed unexpectedly: cannot read properties/);
+});
+
+t.test('Notifier records an unknown receiver', async (t) => {
+  const { clock, channel, records, notifier, dedupLog } = setup(['ok']);
+  const stray: Notification = { ...notification, receiver: 'nobody', idempotencyKey: 'fp-cpu-web1:3:nobody' };
+  t.equal(await deliverWithTime(notifier, clock, stray), 'failed');
+  t.equal(channel.calls.length, 0);
+  t.same(records[0], { ts: T0, idempotencyKey: 'fp-cpu-web1:3:nobody', fingerprint: 'fp-cpu-web1', receiver: 'nobody', channel: 'unknown', outcome: 'failed', attempts: 0, error: 'unknown receiver nobody; add it to notifier.receivers' });
+  t.equal(await dedupLog.claim('fp-cpu-web1:3:nobody', 1_000), true, 'claim released');
+});
+
+t.test('Notifier abort releases the claim', async (t) => {
+  const { clock, notifier, records, dedupLog } = setup([retryable(), 'ok']);
+  const controller = new AbortController();
+  const delivery = notifier.deliver(notification, controller.signal);
+  await clock.advance(100);
+  controller.abort(new Error('shutting down'));
+  await t.rejects(delivery, { message: 'shutting down' });
+  t.same(records, [], 'nothing recorded');
+  t.equal(await dedupLog.claim(notification.idempotencyKey, 1_000), true, 'claim released');
+});
+
+t.test('Notifier propagates a store failure', async (t) => {
+  const clock = new ManualClock(T0);
+  const notifier = new Notifier({
+    channels: new Map([['oncall', new ScriptedChannel(clock, ['ok'])]]),
+    store: {
+      writeDeliveries: async () => {
+        throw new Error('store unavailable');
+      },
+    },
+    dedupLog: new MemoryDedupLog(clock),
+    clock,
+    logger: silentLogger,
+    config: notifierConfigSchema.parse({}),
+  });
+  await t.rejects(notifier.deliver(notification), { message: 'store unavailable' });
+});
