@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { agentConfigFields, checkRetryBounds } from '../../agent/config.js';
 import { gatewayConfigSchema } from '../../ingest-gateway/config.js';
+import { processorConfigSchema } from '../../processors/config.js';
 import { routerConfigSchema } from '../../processors/router/config.js';
-import { thresholdRuleSchema } from '../../processors/threshold/config.js';
 import { duckdbConfigSchema } from '../../sinks/duckdb/config.js';
 import { notifierConfigSchema } from '../../sinks/notifier.js';
 import { questdbConfigSchema } from '../../sinks/questdb/config.js';
@@ -16,12 +16,7 @@ import { commonShape } from '../config/schema.js';
 export const fleetpulseConfigSchema = z.strictObject({
   ...commonShape,
   gateway: gatewayConfigSchema,
-  processor: z
-    .strictObject({
-      /** Threshold rules: `{name, metric, op, threshold, severity}`. */
-      rules: z.array(thresholdRuleSchema).default([]),
-    })
-    .prefault({}),
+  processor: processorConfigSchema,
   router: routerConfigSchema,
   notifier: notifierConfigSchema,
   store: z
@@ -46,14 +41,18 @@ export type FleetpulseConfig = z.output<typeof fleetpulseConfigSchema>;
 export const ENV_PREFIX = 'FLEETPULSE_';
 export const AGENT_ENV_PREFIX = 'FLEETPULSE_AGENT_';
 
-/** Loads `fleetpulse run` configuration and checks references between sections. */
+/** Loads `fleetpulse run` configuration and checks the receivers it names. */
 export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): FleetpulseConfig {
   const config = loadConfig({ schema: fleetpulseConfigSchema, file, envPrefix: ENV_PREFIX, env });
   checkReferences(config, file ?? '(defaults)');
   return config;
 }
 
-/** Every receiver a rule or the router names must be configured under notifier.receivers. */
+/**
+ * Every receiver the router names must be configured under
+ * notifier.receivers. The processor checks the receivers that rule files
+ * name when it loads them.
+ */
 function checkReferences(config: FleetpulseConfig, source: string): void {
   const known = new Set(config.notifier.receivers.map((receiver) => receiver.name));
   const expected = known.size > 0 ? `one of ${[...known].join(', ')}` : 'a receiver defined under notifier.receivers (none is)';
@@ -61,16 +60,6 @@ function checkReferences(config: FleetpulseConfig, source: string): void {
 
   config.router.default_receivers.forEach((name, index) => {
     if (!known.has(name)) issues.push({ key: `router.default_receivers.${index}`, source, message: `unknown receiver ${JSON.stringify(name)}; expected ${expected}` });
-  });
-  config.processor.rules.forEach((rule, ruleIndex) => {
-    rule.notify.forEach((name, index) => {
-      if (!known.has(name)) issues.push({ key: `processor.rules.${ruleIndex}.notify.${index}`, source, message: `unknown receiver ${JSON.stringify(name)}; expected ${expected}` });
-    });
-  });
-  const names = new Set<string>();
-  config.processor.rules.forEach((rule, index) => {
-    if (names.has(rule.name)) issues.push({ key: `processor.rules.${index}.name`, source, message: `duplicate rule name ${JSON.stringify(rule.name)}` });
-    names.add(rule.name);
   });
 
   if (issues.length > 0) throw new ConfigError(issues);

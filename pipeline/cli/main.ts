@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { type Command, parseCommand, UsageError, USAGE } from './args.js';
 import { AGENT_ENV_PREFIX, loadFleetpulseConfig } from './config.js';
+import { RuleFileError } from '../../processors/rules/rule-set.js';
 import { startPipeline } from './pipeline.js';
 import { runRulesCommand } from './rules.js';
 
@@ -39,7 +40,14 @@ async function run(command: Extract<Command, { name: 'run' }>): Promise<number> 
   if (pipeline.gatewayUrl) {
     logger.info({ agents: `${pipeline.gatewayUrl}/v1/agents`, metrics: `${pipeline.gatewayUrl}/v1/metrics` }, 'fleetpulse is running; list agents with GET /v1/agents');
   }
+  // SIGHUP rereads the rule files, as Prometheus does with its own.
+  const reload = (): void => {
+    void pipeline.processor?.reloadRules();
+  };
+  process.on('SIGHUP', reload);
+
   await untilSignal(logger);
+  process.off('SIGHUP', reload);
   await pipeline.stop();
   logger.info('fleetpulse stopped');
   return 0;
@@ -87,7 +95,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`fleetpulse: ${error.message}\n\n${USAGE}`);
       process.exitCode = EXIT_USAGE;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof ConfigError || error instanceof RuleFileError) {
       console.error(`fleetpulse: ${error.message}`);
       process.exitCode = 1;
     } else {

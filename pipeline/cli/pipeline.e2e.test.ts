@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,8 +20,17 @@ function cpuScript(): () => number {
   return () => CPU_SCRIPT[Math.min(call++, CPU_SCRIPT.length - 1)]!;
 }
 
+const RULES = `
+- name: HighCPU
+  condition: cpu_usage > 90
+  severity: critical
+  notify: [hook]
+`;
+
 function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: string, dataDir: string): FleetpulseConfig {
   const prefix = uniqueName('e2e');
+  const ruleFile = join(dataDir, 'rules.yml');
+  writeFileSync(ruleFile, RULES);
   return fleetpulseConfigSchema.parse({
     deployment,
     log_level: 'silent',
@@ -32,7 +41,7 @@ function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: stri
       questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` },
     },
     gateway: { port: 0 },
-    processor: { rules: [{ name: 'HighCPU', metric: 'cpu_usage', op: '>', threshold: 90, severity: 'critical', notify: ['hook'] }] },
+    processor: { rule_files: [ruleFile] },
     router: { default_receivers: ['console'] },
     notifier: {
       receivers: [

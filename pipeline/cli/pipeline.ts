@@ -2,9 +2,8 @@ import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { createGatewayApp } from '../../ingest-gateway/app.js';
 import { listen, type RunningServer } from '../../ingest-gateway/server.js';
-import { startProcessor } from '../../processors/processor.js';
+import { type RunningProcessor, startProcessor } from '../../processors/processor.js';
 import { startRouter } from '../../processors/router/router.js';
-import { ThresholdEngine } from '../../processors/threshold/engine.js';
 import { createChannels } from '../../sinks/channels/registry.js';
 import { DuckDBStore } from '../../sinks/duckdb/duckdb-store.js';
 import { Notifier } from '../../sinks/notifier.js';
@@ -38,6 +37,7 @@ export interface RunningPipeline {
   bus: Bus;
   store?: Store;
   registry?: AgentRegistry;
+  processor?: RunningProcessor;
   /** Stops the local agent and the gateway first, lets consumers drain, then closes connections. */
   stop(): Promise<void>;
 }
@@ -93,7 +93,7 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
       running.store = store;
     }
 
-    const subscriptions: Subscription[] = [];
+    const subscriptions: Array<Pick<Subscription, 'close'>> = [];
     stops.push(async () => {
       if (bus instanceof MemoryBus) await bus.drain(DRAIN_TIMEOUT_MS);
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
@@ -132,17 +132,19 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
     }
 
     if (roles.has('processor')) {
-      subscriptions.push(
-        await startProcessor({
-          bus,
-          metricsTopic: names.metrics,
-          alertsTopic: names.alerts,
-          group: names.groups.processor,
-          evaluator: new ThresholdEngine(config.processor.rules),
-          logger: logger.child({ component: 'processor' }),
-        }),
-      );
-      logger.info({ rules: config.processor.rules.length }, 'processor role started');
+      const processor = await startProcessor({
+        bus,
+        metricsTopic: names.metrics,
+        alertsTopic: names.alerts,
+        group: names.groups.processor,
+        config: config.processor,
+        receivers: config.notifier.receivers.map((receiver) => receiver.name),
+        clock,
+        logger: logger.child({ component: 'processor' }),
+      });
+      subscriptions.push(processor);
+      running.processor = processor;
+      logger.info('processor role started');
     }
 
     if (roles.has('gateway')) {

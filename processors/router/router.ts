@@ -36,7 +36,8 @@ export async function startRouter(deps: RouterDeps): Promise<Subscription> {
       const notifications: Notification[] = [];
       for (const record of records) {
         const event = decode(record, logger);
-        if (!event) continue;
+        // Pending and inactive transitions are stored, never notified.
+        if (!event || (event.state !== 'firing' && event.state !== 'resolved')) continue;
         for (const receiver of receiversFor(event, config)) {
           notifications.push({
             version: 1,

@@ -1,0 +1,46 @@
+import type { CompiledCondition, WindowSpec } from '../../grammar/compile.js';
+import type { Rule } from '../../grammar/rule-file.js';
+import type { LifecycleRule } from './lifecycle.js';
+
+/** A checked rule with what the engine precomputes to evaluate it quickly. */
+export interface RuntimeRule {
+  rule: Rule;
+  condition: CompiledCondition;
+  resolve?: CompiledCondition;
+  /** Window key per window slot of `condition` (see windowKey). */
+  conditionWindowKeys: string[];
+  /** Window key per window slot of `resolve`. */
+  resolveWindowKeys: string[];
+  /** Metric names either condition reads; a sample of one of them triggers evaluation. */
+  metrics: Set<string>;
+  /** Whether either condition reads absent(), which needs evaluation on the processing clock too. */
+  readsAbsent: boolean;
+  lifecycle: LifecycleRule;
+}
+
+/** Identifies a window computation over a series; rules reading the same one share it. */
+export const windowKey = (spec: WindowSpec): string => `${spec.fn}:${spec.rangeMs}:${spec.param ?? ''}`;
+
+export function toRuntimeRule(rule: Rule): RuntimeRule {
+  const condition = rule.condition.compiled;
+  const resolve = rule.resolve?.compiled;
+  const conditions = resolve ? [condition, resolve] : [condition];
+
+  const metrics = new Set<string>();
+  let readsAbsent = false;
+  for (const compiled of conditions) {
+    for (const selector of compiled.selectors) metrics.add(selector.metric);
+    if (compiled.windows.some((spec) => spec.fn === 'absent')) readsAbsent = true;
+  }
+
+  return {
+    rule,
+    condition,
+    resolve,
+    conditionWindowKeys: condition.windows.map(windowKey),
+    resolveWindowKeys: resolve ? resolve.windows.map(windowKey) : [],
+    metrics,
+    readsAbsent,
+    lifecycle: { durationMs: rule.durationMs, keepFiringForMs: rule.keepFiringForMs, hasResolve: resolve !== undefined },
+  };
+}

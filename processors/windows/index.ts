@@ -1,0 +1,1 @@
+export { createWindow, type SlidingWindow, type WindowKind, type WindowOptions } from './window.js';
