@@ -15,6 +15,23 @@ export interface SeriesState {
   lastReceivedAt: number;
   /** Windows the rules read over this series, keyed by `windowKey`. */
   windows: Map<string, SlidingWindow>;
+  /** Rules whose anchor selector matches this series: they are evaluated when it gets a sample. */
+  anchored: AnchoredRule[];
+  /** Set while the series waits, in the current batch, for its anchored rules to be evaluated. */
+  dirty: boolean;
+}
+
+/** A rule anchored on a series, with the alert instance it has there once its condition first held. */
+export interface AnchoredRule {
+  rule: RuntimeRuleRef;
+  instance: InstanceState | undefined;
+}
+
+/** What agent-state needs of a runtime rule; the engine's RuntimeRule fits it. */
+export interface RuntimeRuleRef {
+  readonly name: string;
+  /** Batch-local stamp set when the whole rule is queued for evaluation. */
+  mark: number;
 }
 
 /** One alert instance: a rule on one anchor series (or on the agent as a whole). */
@@ -37,8 +54,8 @@ export interface AgentState {
   lastReceivedAt: number;
   seriesByKey: Map<string, SeriesState>;
   seriesByMetric: Map<string, SeriesState[]>;
-  /** Alert instances keyed by `rule name \0 anchor series key`. */
-  instances: Map<string, InstanceState>;
+  /** Rules without an anchor, evaluated once per agent, with the agent's instance of each. */
+  unanchored: AnchoredRule[];
 }
 
 export function newAgentState(agentId: string): AgentState {
@@ -49,7 +66,7 @@ export function newAgentState(agentId: string): AgentState {
     lastReceivedAt: Number.NEGATIVE_INFINITY,
     seriesByKey: new Map(),
     seriesByMetric: new Map(),
-    instances: new Map(),
+    unanchored: [],
   };
 }
 

@@ -1,4 +1,3 @@
-import type { Selector } from '../../grammar/compile.js';
 import type { Rule } from '../../grammar/rule-file.js';
 import { renderTemplate } from '../../grammar/template.js';
 import { type Clock, systemClock } from '../../pipeline/clock/index.js';
@@ -7,7 +6,7 @@ import type { IngestedBatch, Sample } from '../../pipeline/messages/metric-batch
 import { seriesKey } from '../../pipeline/state/agent-registry.js';
 import { fingerprint } from '../fingerprint.js';
 import { createWindow } from '../windows/index.js';
-import { type AgentState, type InstanceState, newAgentState, type SeriesState } from './agent-state.js';
+import { type AgentState, type AnchoredRule, type InstanceState, newAgentState, type SeriesState } from './agent-state.js';
 import { BoundContext } from './context.js';
 import { evaluateLifecycle, newLifecycle } from './lifecycle.js';
 import { type RuntimeRule, toRuntimeRule, windowKey } from './runtime-rule.js';
@@ -25,25 +24,26 @@ export interface RuleEngineOptions {
 export interface RuleEngineStats {
   agents: number;
   series: number;
+  /** Alert instances whose condition has held at least once. */
   instances: number;
   /** Samples dropped because they arrived later than the allowed lateness. */
   lateSamples: number;
 }
-
-/** The key that identifies an alert instance within its agent. */
-const instanceKey = (ruleName: string, anchorKey: string): string => `${ruleName}\u0000${anchorKey}`;
 
 /**
  * Evaluates DSL rules on the metric stream, per agent and per series of each
  * rule's anchor selector, and turns condition changes into alert
  * transitions through the lifecycle (pending, firing, resolved).
  *
- * Windows use event time: the samples' own timestamps. Each agent's rules
- * are evaluated at the agent's newest sample time, once per distinct sample
- * time in a batch, so a batch that spans minutes (an agent catching up after
- * an outage) still passes through every intermediate state. absent() uses
- * the processing clock and gateway receive times instead; `tick` evaluates
- * the rules that read it.
+ * Windows use event time: the samples' own timestamps. A series' anchored
+ * rules are evaluated when it gets a sample, at the agent's newest sample
+ * time, once per distinct sample time in a batch; so a batch that spans
+ * minutes (an agent catching up after an outage) still passes through every
+ * intermediate state. absent() uses the processing clock and gateway receive
+ * times instead; `tick` evaluates the rules that read it.
+ *
+ * Instances whose condition never held keep no state, so memory grows with
+ * series and windows, not with series times rules.
  *
  * ```ts
  * const engine = new RuleEngine(rules, { allowedLatenessMs: 60_000 });
@@ -52,13 +52,22 @@ const instanceKey = (ruleName: string, anchorKey: string): string => `${ruleName
  */
 export class RuleEngine {
   private rules: RuntimeRule[] = [];
-  private rulesByMetric = new Map<string, RuntimeRule[]>();
+  /** Rules by the metric of their anchor selector; a new series of that metric may anchor them. */
+  private anchoredByMetric = new Map<string, RuntimeRule[]>();
+  /** Rules to re-evaluate on the whole agent when a sample of the metric arrives. */
+  private secondaryByMetric = new Map<string, RuntimeRule[]>();
+  private unanchoredRules: RuntimeRule[] = [];
   private absentRules: RuntimeRule[] = [];
   private readonly agents = new Map<string, AgentState>();
   private readonly context = new BoundContext();
   private readonly resolveContext = new BoundContext();
   private readonly clock: Clock;
   private lateSamples = 0;
+  private epoch = 0;
+  /** Processing time of the current observe or tick call, read once per call. */
+  private processingNow = 0;
+  private readonly dirtySeries: SeriesState[] = [];
+  private readonly dirtyRules: RuntimeRule[] = [];
 
   constructor(rules: readonly Rule[], private readonly options: RuleEngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -71,59 +80,55 @@ export class RuleEngine {
    * resolutions are returned. New windows start empty.
    */
   setRules(rules: readonly Rule[]): AlertEvent[] {
+    this.processingNow = this.clock.now();
     this.rules = rules.map(toRuntimeRule);
-    this.rulesByMetric = new Map();
+    this.anchoredByMetric = new Map();
+    this.secondaryByMetric = new Map();
     for (const runtime of this.rules) {
-      for (const metric of runtime.metrics) {
-        const list = this.rulesByMetric.get(metric) ?? [];
-        list.push(runtime);
-        this.rulesByMetric.set(metric, list);
-      }
+      if (runtime.anchor) append(this.anchoredByMetric, runtime.anchor.metric, runtime);
+      const secondary = runtime.anchor ? runtime.secondaryMetrics : runtime.metrics;
+      for (const metric of secondary) append(this.secondaryByMetric, metric, runtime);
     }
+    this.unanchoredRules = this.rules.filter((runtime) => !runtime.anchor);
     this.absentRules = this.rules.filter((runtime) => runtime.readsAbsent);
 
-    const names = new Set(rules.map((rule) => rule.name));
     const events: AlertEvent[] = [];
     for (const agent of this.agents.values()) {
-      for (const [key, instance] of agent.instances) {
-        if (names.has(instance.ruleName)) continue;
-        agent.instances.delete(key);
-        if (instance.lifecycle.phase === 'firing') {
-          instance.lifecycle.sequence++;
-          events.push(this.retiredResolution(agent, instance));
-        }
+      agent.unanchored = this.rebind(agent.unanchored, this.unanchoredRules, agent, events);
+      for (const series of agent.seriesByKey.values()) {
+        series.anchored = this.rebind(series.anchored, this.rulesAnchoredOn(series), agent, events);
+        this.attachWindows(series);
       }
-      for (const series of agent.seriesByKey.values()) this.attachWindows(series);
     }
     return events;
   }
 
   /** Feeds one batch and returns the alert transitions it caused, in order. */
   observe(batch: IngestedBatch): AlertEvent[] {
+    this.processingNow = this.clock.now();
     const agent = this.agent(batch.agentId);
     agent.tags = batch.tags;
     agent.lastReceivedAt = Math.max(agent.lastReceivedAt, batch.receivedAt);
 
     const samples = isSortedByTime(batch.samples) ? batch.samples : [...batch.samples].sort((a, b) => a.ts - b.ts);
     const events: AlertEvent[] = [];
-    const affected = new Set<RuntimeRule>();
+    const epoch = ++this.epoch;
 
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
-      this.ingest(agent, sample, batch.receivedAt, affected);
+      this.ingest(agent, sample, batch.receivedAt, epoch);
 
       const groupEnds = i + 1 === samples.length || samples[i + 1]!.ts !== sample.ts;
-      if (!groupEnds || affected.size === 0) continue;
-
-      agent.watermark = Math.max(agent.watermark, sample.ts);
-      for (const runtime of affected) this.evaluateRule(agent, runtime, events);
-      affected.clear();
+      if (groupEnds) {
+        agent.watermark = Math.max(agent.watermark, sample.ts);
+        this.evaluateDirty(agent, events);
+      }
     }
 
     // A batch ends the agent's silence, which absent() rules must see even
     // when they read no metric of the batch.
     for (const runtime of this.absentRules) {
-      if (!hasMetricIn(runtime, samples)) this.evaluateRule(agent, runtime, events);
+      if (runtime.mark !== epoch) this.evaluateRule(agent, runtime, events);
     }
     return events;
   }
@@ -135,6 +140,7 @@ export class RuleEngine {
   tick(): AlertEvent[] {
     const events: AlertEvent[] = [];
     if (this.absentRules.length === 0) return events;
+    this.processingNow = this.clock.now();
     for (const agent of this.agents.values()) {
       for (const runtime of this.absentRules) this.evaluateRule(agent, runtime, events);
     }
@@ -146,7 +152,8 @@ export class RuleEngine {
     let instances = 0;
     for (const agent of this.agents.values()) {
       series += agent.seriesByKey.size;
-      instances += agent.instances.size;
+      for (const entry of agent.unanchored) if (entry.instance) instances++;
+      for (const state of agent.seriesByKey.values()) for (const entry of state.anchored) if (entry.instance) instances++;
     }
     return { agents: this.agents.size, series, instances, lateSamples: this.lateSamples };
   }
@@ -164,12 +171,13 @@ export class RuleEngine {
     let agent = this.agents.get(agentId);
     if (!agent) {
       agent = newAgentState(agentId);
+      agent.unanchored = this.unanchoredRules.map((rule) => ({ rule, instance: undefined }));
       this.agents.set(agentId, agent);
     }
     return agent;
   }
 
-  private ingest(agent: AgentState, sample: Sample, receivedAt: number, affected: Set<RuntimeRule>): void {
+  private ingest(agent: AgentState, sample: Sample, receivedAt: number, epoch: number): void {
     const series = this.series(agent, sample);
     if (sample.ts < series.lastTs - this.options.allowedLatenessMs) {
       this.lateSamples++;
@@ -183,10 +191,35 @@ export class RuleEngine {
       series.lastTs = sample.ts;
       series.lastValue = sample.value;
     }
-    series.lastReceivedAt = Math.max(series.lastReceivedAt, receivedAt);
+    if (receivedAt > series.lastReceivedAt) series.lastReceivedAt = receivedAt;
 
-    const rules = this.rulesByMetric.get(sample.metric);
-    if (rules) for (const runtime of rules) affected.add(runtime);
+    if (!series.dirty && series.anchored.length > 0) {
+      series.dirty = true;
+      this.dirtySeries.push(series);
+    }
+    const secondary = this.secondaryByMetric.get(sample.metric);
+    if (secondary) {
+      for (const runtime of secondary) {
+        if (runtime.mark === epoch) continue;
+        runtime.mark = epoch;
+        this.dirtyRules.push(runtime);
+      }
+    }
+  }
+
+  /** Evaluates what the samples of one timestamp group touched, each rule instance once. */
+  private evaluateDirty(agent: AgentState, events: AlertEvent[]): void {
+    const epoch = this.epoch;
+    for (const series of this.dirtySeries) {
+      series.dirty = false;
+      for (const entry of series.anchored) {
+        // A rule queued as a whole evaluates this instance below.
+        if (entry.rule.mark !== epoch) this.evaluateEntry(agent, entry, series, events);
+      }
+    }
+    for (const runtime of this.dirtyRules) this.evaluateRule(agent, runtime, events);
+    this.dirtySeries.length = 0;
+    this.dirtyRules.length = 0;
   }
 
   private series(agent: AgentState, sample: Sample): SeriesState {
@@ -201,14 +234,32 @@ export class RuleEngine {
         lastValue: Number.NaN,
         lastReceivedAt: Number.NEGATIVE_INFINITY,
         windows: new Map(),
+        anchored: [],
+        dirty: false,
       };
+      series.anchored = this.rulesAnchoredOn(series).map((rule) => ({ rule, instance: undefined }));
       agent.seriesByKey.set(key, series);
-      const list = agent.seriesByMetric.get(sample.metric) ?? [];
-      list.push(series);
-      agent.seriesByMetric.set(sample.metric, list);
+      append(agent.seriesByMetric, sample.metric, series);
       this.attachWindows(series);
     }
     return series;
+  }
+
+  private rulesAnchoredOn(series: SeriesState): RuntimeRule[] {
+    return (this.anchoredByMetric.get(series.metric) ?? []).filter((runtime) => runtime.anchor!.matches(series.labels));
+  }
+
+  /** Maps entries onto a new rule list by rule name; resolves firing instances whose rule is gone. */
+  private rebind(entries: AnchoredRule[], rules: RuntimeRule[], agent: AgentState, events: AlertEvent[]): AnchoredRule[] {
+    const previous = new Map(entries.map((entry) => [entry.rule.name, entry.instance]));
+    const next = rules.map((rule) => ({ rule, instance: previous.get(rule.name) }));
+    const kept = new Set(rules.map((rule) => rule.name));
+    for (const entry of entries) {
+      if (kept.has(entry.rule.name) || entry.instance?.lifecycle.phase !== 'firing') continue;
+      entry.instance.lifecycle.sequence++;
+      events.push(this.retiredResolution(agent, entry.instance));
+    }
+    return next;
   }
 
   /** Creates the windows that any rule reads over this series; keeps those it already has. */
@@ -226,38 +277,42 @@ export class RuleEngine {
     }
   }
 
+  /** Evaluates every instance of a rule on one agent. */
   private evaluateRule(agent: AgentState, runtime: RuntimeRule, events: AlertEvent[]): void {
-    const { condition } = runtime;
-    if (condition.anchor === null) {
-      this.evaluateInstance(agent, runtime, undefined, undefined, events);
+    if (!runtime.anchor) {
+      const entry = agent.unanchored.find((candidate) => candidate.rule === runtime);
+      if (entry) this.evaluateEntry(agent, entry, undefined, events);
       return;
     }
-
-    const anchorSelector = condition.selectors[condition.anchor]!;
-    for (const series of agent.seriesByMetric.get(anchorSelector.metric) ?? []) {
-      if (anchorSelector.matches(series.labels)) this.evaluateInstance(agent, runtime, series, anchorSelector, events);
+    for (const series of agent.seriesByMetric.get(runtime.anchor.metric) ?? []) {
+      const entry = series.anchored.find((candidate) => candidate.rule === runtime);
+      if (entry) this.evaluateEntry(agent, entry, series, events);
     }
   }
 
-  private evaluateInstance(
-    agent: AgentState,
-    runtime: RuntimeRule,
-    anchor: SeriesState | undefined,
-    anchorSelector: Selector | undefined,
-    events: AlertEvent[],
-  ): void {
-    const processingNow = this.clock.now();
+  private evaluateEntry(agent: AgentState, entry: AnchoredRule, anchor: SeriesState | undefined, events: AlertEvent[]): void {
+    const runtime = entry.rule as RuntimeRule;
+    const processingNow = this.processingNow;
     const now = Number.isFinite(agent.watermark) ? agent.watermark : processingNow;
 
-    const context = this.context.bind(agent, runtime.condition, runtime.conditionWindowKeys, anchor, anchorSelector, now, processingNow);
+    const context = this.context.bind(agent, runtime.condition, runtime.conditionWindowKeys, anchor, runtime.anchor, now, processingNow);
     const holds = runtime.condition.evaluate(context);
+
+    // An instance whose condition never held has nothing to remember.
+    let instance = entry.instance;
+    if (!instance) {
+      if (!holds) return;
+      instance = this.newInstance(agent, runtime, anchor);
+      entry.instance = instance;
+    }
+
+    // The resolve condition matters only to a firing alert.
     let resolveHolds = false;
-    if (runtime.resolve) {
-      const resolveContext = this.resolveContext.bind(agent, runtime.resolve, runtime.resolveWindowKeys, anchor, anchorSelector, now, processingNow);
+    if (runtime.resolve && instance.lifecycle.phase === 'firing') {
+      const resolveContext = this.resolveContext.bind(agent, runtime.resolve, runtime.resolveWindowKeys, anchor, runtime.anchor, now, processingNow);
       resolveHolds = runtime.resolve.evaluate(resolveContext);
     }
 
-    const instance = this.instance(agent, runtime.rule, anchor);
     const state = evaluateLifecycle(instance.lifecycle, runtime.lifecycle, { now, holds, resolveHolds });
     if (state === undefined) return;
 
@@ -266,15 +321,9 @@ export class RuleEngine {
     events.push(this.event(agent, runtime.rule, instance, state, now));
   }
 
-  private instance(agent: AgentState, rule: Rule, anchor: SeriesState | undefined): InstanceState {
-    const key = instanceKey(rule.name, anchor?.key ?? '');
-    let instance = agent.instances.get(key);
-    if (!instance) {
-      const labels = { ...(anchor?.labels ?? {}), ...rule.labels, alertname: rule.name, agent: agent.agentId };
-      instance = { ruleName: rule.name, fingerprint: fingerprint(rule.name, labels), labels, lifecycle: newLifecycle(), lastValue: Number.NaN };
-      agent.instances.set(key, instance);
-    }
-    return instance;
+  private newInstance(agent: AgentState, runtime: RuntimeRule, anchor: SeriesState | undefined): InstanceState {
+    const labels = { ...(anchor?.labels ?? {}), ...runtime.rule.labels, alertname: runtime.name, agent: agent.agentId };
+    return { ruleName: runtime.name, fingerprint: fingerprint(runtime.name, labels), labels, lifecycle: newLifecycle(), lastValue: Number.NaN };
   }
 
   private event(agent: AgentState, rule: Rule, instance: InstanceState, state: AlertState, at: number): AlertEvent {
@@ -303,7 +352,7 @@ export class RuleEngine {
 
   /** The resolution of a firing alert whose rule was removed. */
   private retiredResolution(agent: AgentState, instance: InstanceState): AlertEvent {
-    const at = Number.isFinite(agent.watermark) ? agent.watermark : this.clock.now();
+    const at = Number.isFinite(agent.watermark) ? agent.watermark : this.processingNow;
     return {
       version: 1,
       fingerprint: instance.fingerprint,
@@ -323,9 +372,10 @@ export class RuleEngine {
   }
 }
 
-function hasMetricIn(runtime: RuntimeRule, samples: readonly Sample[]): boolean {
-  for (const sample of samples) if (runtime.metrics.has(sample.metric)) return true;
-  return false;
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function isSortedByTime(samples: readonly Sample[]): boolean {

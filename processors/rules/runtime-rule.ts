@@ -1,10 +1,21 @@
-import type { CompiledCondition, WindowSpec } from '../../grammar/compile.js';
+import type { CompiledCondition, Selector, WindowSpec } from '../../grammar/compile.js';
 import type { Rule } from '../../grammar/rule-file.js';
 import type { LifecycleRule } from './lifecycle.js';
 
 /** A checked rule with what the engine precomputes to evaluate it quickly. */
 export interface RuntimeRule {
+  readonly name: string;
   rule: Rule;
+  /** The condition's anchor selector: one alert instance per series it matches. Undefined: one per agent. */
+  anchor: Selector | undefined;
+  /**
+   * Metrics read other than through the anchor (the other selectors of the
+   * condition, every selector of `resolve`, absent() selectors). A sample of
+   * one of them re-evaluates all of the rule's instances on its agent.
+   */
+  secondaryMetrics: Set<string>;
+  /** Batch-local stamp that keeps a rule from being queued twice for evaluation. */
+  mark: number;
   condition: CompiledCondition;
   resolve?: CompiledCondition;
   /** Window key per window slot of `condition` (see windowKey). */
@@ -33,8 +44,20 @@ export function toRuntimeRule(rule: Rule): RuntimeRule {
     if (compiled.windows.some((spec) => spec.fn === 'absent')) readsAbsent = true;
   }
 
+  const anchor = condition.anchor === null ? undefined : condition.selectors[condition.anchor];
+  const secondaryMetrics = new Set<string>();
+  for (const compiled of conditions) {
+    for (const selector of compiled.selectors) {
+      if (compiled !== condition || selector.key !== anchor?.key) secondaryMetrics.add(selector.metric);
+    }
+  }
+
   return {
+    name: rule.name,
     rule,
+    anchor,
+    secondaryMetrics,
+    mark: 0,
     condition,
     resolve,
     conditionWindowKeys: condition.windows.map(windowKey),
