@@ -2,7 +2,7 @@ import { systemClock, type Clock, type Timer } from '../pipeline/clock/index.js'
 import type { Logger } from '../pipeline/log/logger.js';
 import { Collector } from './collector.js';
 import type { AgentConfig } from './config.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../pipeline/log/log-throttle.js';
 import { Sender } from './sender.js';
 import { createSystemSource, type MetricSource } from './source.js';
 

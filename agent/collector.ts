@@ -2,7 +2,7 @@ import type { Clock } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { Sample } from '../pipeline/messages/metric-batch.js';
 import { parseProbeTarget, type ProbeTarget } from './config.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../pipeline/log/log-throttle.js';
 import type { FilesystemReading, MetricSource, NetworkCounterReading } from './source.js';
 
 /**

@@ -1,7 +1,7 @@
 import { systemClock, type Clock, type Timer } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { MetricBatch, Sample } from '../pipeline/messages/metric-batch.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../pipeline/log/log-throttle.js';
 import { backoffDelayMs, parseRetryAfter } from './retry.js';
 import { RingBuffer } from './ring-buffer.js';
 

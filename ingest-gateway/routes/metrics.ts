@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Bus } from '../../pipeline/bus/bus.js';
 import { BusUnavailableError } from '../../pipeline/bus/bus.js';
 import type { Clock } from '../../pipeline/clock/index.js';
+import { LogThrottle } from '../../pipeline/log/log-throttle.js';
 import type { Logger } from '../../pipeline/log/logger.js';
 import { type IngestedBatch, parseMetricBatch } from '../../pipeline/messages/metric-batch.js';
 import { ValidationError } from '../../pipeline/messages/validation.js';
@@ -37,6 +38,9 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 export function metricsRoute(deps: MetricsRouteDeps): Hono {
   const { bus, topic, registry, config, clock, logger } = deps;
   const limits = { maxSamples: config.max_samples_per_batch, maxFutureSkewMs: config.max_clock_skew };
+  // Under sustained backpressure every request fails the same way: log one line per window with a count.
+  const unavailableLog = new LogThrottle(clock, 10_000);
+  const registryLog = new LogThrottle(clock, 10_000);
   const app = new Hono();
 
   app.post(
@@ -84,7 +88,10 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono {
         await bus.publish(topic, [{ key: ingested.agentId, value: JSON.stringify(ingested) }]);
       } catch (error) {
         const retryAfter = error instanceof BusUnavailableError ? error.retryAfterSeconds : 5;
-        logger.warn({ err: error, agentId: ingested.agentId, samples: ingested.samples.length }, 'bus did not take the batch; answering 503');
+        const rejected = unavailableLog.record();
+        if (rejected !== undefined) {
+          logger.warn({ err: error, agentId: ingested.agentId, rejectedBatches: rejected }, 'bus did not take batches; answering 503');
+        }
         c.header('Retry-After', String(retryAfter));
         return errorResponse(c, 503, 'bus_unavailable', 'the batch was not accepted because the bus cannot take it now; retry after the Retry-After delay');
       }
@@ -92,7 +99,8 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono {
       // The batch is durable now. The registry only feeds GET /v1/agents, so
       // its failure must not turn an accepted batch into an error.
       registry.record(ingested).catch((error: unknown) => {
-        logger.warn({ err: error, agentId: ingested.agentId }, 'agent registry update failed');
+        const failures = registryLog.record();
+        if (failures !== undefined) logger.warn({ err: error, agentId: ingested.agentId, failures }, 'agent registry update failed');
       });
 
       return c.json({ accepted: ingested.samples.length }, 202);

@@ -1,4 +1,4 @@
-import type { Clock } from '../pipeline/clock/index.js';
+import type { Clock } from '../clock/index.js';
 
 /**
  * Rate-limits one kind of log line: at most one line per window, carrying
