@@ -22,6 +22,13 @@ export interface Bus {
 
   subscribe(spec: SubscriptionSpec): Promise<Subscription>;
 
+  /**
+   * The first offset of each partition whose record was accepted at or after
+   * `timestamp` (ms since epoch); the partition's end offset when none was.
+   * A processor replays from there to rebuild its windows.
+   */
+  offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>>;
+
   /** Whether the bus can accept records right now; drives the gateway's /readyz. */
   isReachable(): Promise<boolean>;
 
@@ -54,16 +61,35 @@ export interface SubscriptionSpec {
   /** Handles records of one partition in offset order; its offsets commit after it resolves. */
   handle(records: readonly DeliveredRecord[]): Promise<void>;
 
-  /** Called with partitions this member gained, before any of their records are handled. */
-  onAssigned?(partitions: readonly number[]): Promise<void> | void;
+  /**
+   * Called with partitions this member gained, before any of their records
+   * are handled. It may return where to start reading some of them (offset
+   * per partition); the others start after the group's last commit.
+   */
+  onAssigned?(partitions: readonly number[]): Promise<PartitionStarts | void> | PartitionStarts | void;
 
-  /** Called with partitions this member lost, after their last batch was handled. */
+  /** Called with partitions this member lost, after their last batch was handled and before another member reads them. */
   onRevoked?(partitions: readonly number[]): Promise<void> | void;
 }
+
+/** Offsets to start reading from, per partition, as decimal strings. */
+export type PartitionStarts = ReadonlyMap<number, string>;
 
 export interface Subscription {
   /** Stops consuming after the batch in progress and leaves the group. */
   close(): Promise<void>;
+
+  /**
+   * How far this member is behind its partitions, as last measured: the
+   * records published and not handled yet, and the bus time of the newest
+   * record handled (ms since epoch; 0 before the first).
+   */
+  lag(): SubscriptionLag;
+}
+
+export interface SubscriptionLag {
+  records: number;
+  lastHandledTimestamp: number;
 }
 
 export interface TopicConfig {

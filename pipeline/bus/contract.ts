@@ -148,6 +148,47 @@ export function busContract(t: Test, makeBus: BusFactory): void {
     t.equal([...handled.values()].filter((count) => count > 1).length, 0, 'no record handled twice');
   });
 
+  t.test('bus starts where onAssigned says', async (t) => {
+    const { bus, topic } = await setup(t, 1);
+    await bus.publish(topic, Array.from({ length: 10 }, (_, i) => ({ key: 'one', value: String(i) })));
+
+    const handled: string[] = [];
+    await bus.subscribe({
+      topic,
+      group: uniqueName('seek'),
+      onAssigned: () => new Map([[0, '6']]),
+      handle: async (records) => {
+        handled.push(...records.map((record) => record.value));
+      },
+    });
+    await eventually(() => (handled.length >= 4 ? true : undefined), 30_000, 'records from offset 6');
+    t.same(handled, ['6', '7', '8', '9']);
+  });
+
+  t.test('bus finds offsets by time', async (t) => {
+    const { bus, topic } = await setup(t, 1);
+    await bus.publish(topic, [{ key: 'one', value: 'early' }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const middle = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await bus.publish(topic, [{ key: 'one', value: 'late' }]);
+
+    t.same([...(await bus.offsetsForTime(topic, middle))], [[0, '1']], 'the first record at or after the time');
+    t.same([...(await bus.offsetsForTime(topic, Date.now() + 60_000))], [[0, '2']], 'the end offset when no record is that new');
+  });
+
+  t.test('bus reports subscription lag', async (t) => {
+    const { bus, topic } = await setup(t, 1);
+    const subscription = await bus.subscribe({ topic, group: uniqueName('lag'), handle: async () => {} });
+    await bus.publish(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'one', value: String(i) })));
+    const lag = await eventually(() => {
+      const current = subscription.lag();
+      return current.lastHandledTimestamp > 0 && current.records === 0 ? current : undefined;
+    }, 30_000, 'lag back to 0');
+    t.equal(lag.records, 0);
+    t.ok(lag.lastHandledTimestamp > Date.now() - 60_000, 'last handled timestamp is recent');
+  });
+
   t.test('bus reports itself reachable', async (t) => {
     const { bus } = await setup(t);
     t.equal(await bus.isReachable(), true);

@@ -15,6 +15,7 @@ import {
   type DeliveredRecord,
   type OutgoingRecord,
   type Subscription,
+  type SubscriptionLag,
   type SubscriptionSpec,
   type TopicConfig,
 } from './bus.js';
@@ -26,6 +27,8 @@ export interface KafkaBusOptions {
   replicationFactor: number;
   /** How long `publish` may take, retries included, before it rejects. */
   publishTimeoutMs: number;
+  /** How long the group waits for a silent consumer before giving its partitions to another; kafkajs's default is 30 s. */
+  sessionTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -102,7 +105,7 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
-    const subscription = new KafkaSubscription(this.kafka, spec, this.options.logger);
+    const subscription = new KafkaSubscription(this.kafka, spec, this.options.sessionTimeoutMs ?? 30_000, this.options.logger);
     await subscription.start();
     this.consumers.add(subscription);
     return {
@@ -110,7 +113,14 @@ export class KafkaBus implements Bus {
         this.consumers.delete(subscription);
         await subscription.close();
       },
+      lag: () => subscription.lag(),
     };
+  }
+
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+    await this.admin.connect();
+    const offsets = await this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    return new Map(offsets.map(({ partition, offset }) => [partition, offset]));
   }
 
   isReachable(): Promise<boolean> {
@@ -157,20 +167,31 @@ class KafkaSubscription {
   private assigned = new Set<number>();
   /** Assignment callbacks, chained so that they run in order and before the batches they precede. */
   private assignmentChange: Promise<void> = Promise.resolve();
+  /** The batch being handled; assignment callbacks wait for it. */
+  private inFlight: Promise<void> = Promise.resolve();
+  /** Records not handled yet per partition, as of the partition's last batch. */
+  private readonly partitionLag = new Map<number, number>();
+  private lastHandledTimestamp = 0;
 
   constructor(
     kafka: Kafka,
     private readonly spec: SubscriptionSpec,
+    sessionTimeoutMs: number,
     private readonly logger: Logger,
   ) {
     this.consumer = kafka.consumer({
       groupId: spec.group,
       allowAutoTopicCreation: false,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 10)),
       retry: { retries: 8, initialRetryTime: 300 },
     });
   }
 
   async start(): Promise<void> {
+    // kafkajs rebalances eagerly: a member gives up all its partitions when a
+    // rebalance starts and learns its new ones when it has rejoined.
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.changeAssignment(new Set()));
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const partitions = event.payload.memberAssignment[this.spec.topic] ?? [];
       this.changeAssignment(new Set(partitions));
@@ -185,9 +206,11 @@ class KafkaSubscription {
 
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.spec.topic, fromBeginning: true });
+    // Offsets are resolved by hand, only after `handle` succeeded, so that a
+    // batch skipped during a rebalance is never committed.
     await this.consumer.run({
       autoCommit: true,
-      eachBatchAutoResolve: true,
+      eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -198,9 +221,16 @@ class KafkaSubscription {
     await this.assignmentChange;
   }
 
-  private async handleBatch({ batch, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  lag(): SubscriptionLag {
+    let records = 0;
+    for (const partition of this.assigned) records += this.partitionLag.get(partition) ?? 0;
+    return { records, lastHandledTimestamp: this.lastHandledTimestamp };
+  }
+
+  private async handleBatch({ batch, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     await this.assignmentChange;
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    // A stale batch was fetched before a seek; its records come again from the new position.
+    if (!isRunning() || isStale() || batch.messages.length === 0 || !this.assigned.has(batch.partition)) return;
 
     const records: DeliveredRecord[] = batch.messages.map((message) => ({
       topic: batch.topic,
@@ -210,20 +240,37 @@ class KafkaSubscription {
       value: message.value?.toString() ?? '',
       timestamp: Number(message.timestamp),
     }));
+
     // A throw leaves the offsets unresolved: kafkajs retries the batch, then
     // restarts the consumer, which fetches it again.
-    await this.spec.handle(records);
+    const handling = this.spec.handle(records);
+    this.inFlight = handling.then(
+      () => undefined,
+      () => undefined,
+    );
+    await handling;
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+
+    this.partitionLag.set(batch.partition, Number(batch.offsetLag()));
+    this.lastHandledTimestamp = records.at(-1)!.timestamp;
   }
 
   private changeAssignment(next: Set<number>): void {
     const lost = [...this.assigned].filter((p) => !next.has(p));
     const gained = [...next].filter((p) => !this.assigned.has(p));
     this.assigned = next;
+    if (lost.length === 0 && gained.length === 0) return;
 
     this.assignmentChange = this.assignmentChange.then(async () => {
+      await this.inFlight;
       try {
         if (lost.length > 0) await this.spec.onRevoked?.(lost);
-        if (gained.length > 0) await this.spec.onAssigned?.(gained);
+        if (gained.length === 0) return;
+        const starts = await this.spec.onAssigned?.(gained);
+        for (const [partition, offset] of starts ?? []) {
+          if (gained.includes(partition)) this.consumer.seek({ topic: this.spec.topic, partition, offset });
+        }
       } catch (error) {
         this.logger.error({ err: error, topic: this.spec.topic, group: this.spec.group, lost, gained }, 'partition assignment callback failed');
       }

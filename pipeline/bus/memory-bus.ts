@@ -6,6 +6,7 @@ import {
   type DeliveredRecord,
   type OutgoingRecord,
   type Subscription,
+  type SubscriptionLag,
   type SubscriptionSpec,
   type TopicConfig,
 } from './bus.js';
@@ -100,7 +101,16 @@ export class MemoryBus implements Bus {
 
     await group.join(member);
     member.run();
-    return { close: () => member.stop() };
+    return { close: () => member.stop(), lag: () => member.lag() };
+  }
+
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+    const offsets = new Map<number, string>();
+    this.topicLog(topic).partitions.forEach((partition, index) => {
+      const position = partition.records.findIndex((record) => record.timestamp >= timestamp);
+      offsets.set(index, String(position === -1 ? partition.endOffset : partition.baseOffset + position));
+    });
+    return offsets;
   }
 
   async isReachable(): Promise<boolean> {
@@ -285,6 +295,17 @@ class Group {
     this.log.trim();
   }
 
+  /** Moves a partition's position; records already trimmed cannot be read again. */
+  seek(partition: number, offset: number): void {
+    const log = this.log.partitions[partition]!;
+    this.committed[partition] = Math.min(Math.max(offset, log.baseOffset), log.endOffset);
+  }
+
+  /** Records of a partition not handled yet. */
+  pending(partition: number): number {
+    return this.log.partitions[partition]!.endOffset - this.committed[partition]!;
+  }
+
   /**
    * Changes membership once every member has finished its batch in
    * progress, then splits the partitions round-robin and tells each member
@@ -317,6 +338,7 @@ class Member {
   private loop: Promise<void> = Promise.resolve();
   private resumeWaiters: Array<() => void> = [];
   private cursor = 0;
+  private lastHandledTimestamp = 0;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -359,7 +381,18 @@ class Member {
     const gained = partitions.filter((p) => !this.assigned.includes(p));
     if (lost.length > 0) await this.spec.onRevoked?.(lost);
     this.assigned = partitions;
-    if (gained.length > 0) await this.spec.onAssigned?.(gained);
+    if (gained.length === 0) return;
+
+    const starts = await this.spec.onAssigned?.(gained);
+    for (const [partition, offset] of starts ?? []) {
+      if (gained.includes(partition)) this.group.seek(partition, Number(offset));
+    }
+  }
+
+  lag(): SubscriptionLag {
+    let records = 0;
+    for (const partition of this.assigned) records += this.group.pending(partition);
+    return { records, lastHandledTimestamp: this.lastHandledTimestamp };
   }
 
   private async consume(): Promise<void> {
@@ -392,6 +425,7 @@ class Member {
       try {
         await this.spec.handle(records);
         this.group.commit(partition, from + records.length);
+        this.lastHandledTimestamp = records.at(-1)!.timestamp;
         failures = 0;
       } catch (error) {
         failures++;
