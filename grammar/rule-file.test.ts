@@ -277,7 +277,7 @@ t.test('checkRuleFiles across files and directories', async (t) => {
 
   const empty = join(dir, 'empty');
   mkdirSync(empty);
-  t.same(checkRuleFiles([empty], options).diagnostics.map((diagnostic) => diagnostic.message), ['the directory holds no .yml or .yaml rule file']);
+  t.same(checkRuleFiles([empty], options).diagnostics.map((diagnostic) => diagnostic.message), ['the directory contains no .yml or .yaml rule file']);
 });
 
 t.test('rule file window maximum option', async (t) => {

@@ -151,6 +151,11 @@ function diagnosticAtName(rule: Rule, message: string): Diagnostic {
   return { severity: 'error', file: rule.file, line: rule.line, column: rule.column, endColumn, sourceLine, message, rule: rule.name };
 }
 
+/** Whether a file in a rule directory is a rule file: `.yml` or `.yaml`, except rule unit tests (`*.test.yml`), which may sit beside the rules they test. */
+export function isRuleFileName(name: string): boolean {
+  return /\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name);
+}
+
 function expandPaths(paths: readonly string[], diagnostics: Diagnostic[]): string[] {
   const files: string[] = [];
   for (const path of paths) {
@@ -164,8 +169,8 @@ function expandPaths(paths: readonly string[], diagnostics: Diagnostic[]): strin
       files.push(normalize(path));
       continue;
     }
-    const entries = readdirSync(path).filter((name) => name.endsWith('.yml') || name.endsWith('.yaml')).sort();
-    if (entries.length === 0) diagnostics.push(new SourceFile(path, '').fileDiagnostic('the directory holds no .yml or .yaml rule file'));
+    const entries = readdirSync(path).filter(isRuleFileName).sort();
+    if (entries.length === 0) diagnostics.push(new SourceFile(path, '').fileDiagnostic('the directory contains no .yml or .yaml rule file'));
     files.push(...entries.map((name) => join(path, name)));
   }
   // A file named twice (directly and through its directory) is loaded once.

@@ -6,7 +6,8 @@ export type Role = (typeof ROLES)[number];
 export type Command =
   | { name: 'run'; config?: string; roles: Role[] }
   | { name: 'agent'; config?: string }
-  | { name: 'rules'; action: 'check' | 'test' | 'fmt'; files: string[]; config?: string }
+  | { name: 'rules'; action: 'check' | 'test'; files: string[]; config?: string }
+  | { name: 'rules'; action: 'fmt'; files: string[]; write: boolean }
   | { name: 'help' }
   | { name: 'version' };
 
@@ -21,12 +22,17 @@ export class UsageError extends Error {
 export const USAGE = `Usage:
   fleetpulse run [--config FILE] [--role ROLE]...   start the pipeline (every role unless --role is given)
   fleetpulse agent [--config FILE]                   report this host's metrics to a gateway
-  fleetpulse rules check FILE...                     check rule files; exit 1 with diagnostics on errors
-  fleetpulse rules test FILE...                      run rule unit tests
-  fleetpulse rules fmt FILE...                       print rule files in canonical form
+  fleetpulse rules check [--config FILE] FILE...     check rule files; exit 1 with diagnostics on errors
+  fleetpulse rules test [--config FILE] FILE...      run rule unit-test files; exit 1 when a test fails
+  fleetpulse rules fmt [--write] FILE...             print rule files in canonical form, or rewrite them
   fleetpulse --help | --version
 
 Roles: ${ROLES.join(', ')}. A role alone needs deployment: distributed.
+Rule commands take files or directories: a directory is read as its .yml and
+.yaml files (rules test: its .test.yml and .test.yaml files). With --config,
+notify may name only the receivers under notifier.receivers of that
+configuration, and windows are limited to its processor.max_window; without
+it, any receiver name is accepted. fmt --write rewrites the files in place.
 Every configuration key can be overridden by an environment variable:
 FLEETPULSE_ followed by the key path in capitals joined with _, such as
 FLEETPULSE_GATEWAY_PORT=9090 (agent keys: FLEETPULSE_AGENT_...).`;
@@ -56,8 +62,17 @@ export function parseCommand(argv: string[]): Command {
       if (action !== 'check' && action !== 'test' && action !== 'fmt') {
         throw new UsageError(`expected rules check, rules test or rules fmt, found ${action === undefined ? 'nothing' : JSON.stringify(`rules ${action}`)}`);
       }
+      if (action === 'fmt') {
+        if (more.some((arg) => arg === '--config' || arg === '-c' || arg.startsWith('--config='))) {
+          throw new UsageError('--config applies to rules check and rules test; rules fmt needs no configuration');
+        }
+        const { values, positionals } = parse(more, { write: { type: 'boolean', short: 'w' } }, true);
+        if (positionals.length === 0) throw new UsageError('rules fmt needs at least one rule file');
+        return { name: 'rules', action, files: positionals, write: values.write === true };
+      }
+      if (more.some((arg) => arg === '--write' || arg === '-w')) throw new UsageError(`--write applies only to rules fmt, not rules ${action}`);
       const { values, positionals } = parse(more, { config: { type: 'string', short: 'c' } }, true);
-      if (positionals.length === 0) throw new UsageError(`rules ${action} needs at least one rule file`);
+      if (positionals.length === 0) throw new UsageError(`rules ${action} needs at least one ${action === 'test' ? 'test' : 'rule'} file`);
       return { name: 'rules', action, files: positionals, config: values.config as string | undefined };
     }
     default:

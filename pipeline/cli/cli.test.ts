@@ -36,6 +36,21 @@ t.test('parseCommand reads run roles', async (t) => {
   t.same(parseCommand(['rules', 'check', 'a.yml', 'b.yml']), { name: 'rules', action: 'check', files: ['a.yml', 'b.yml'], config: undefined });
 });
 
+t.test('parseCommand reads rules options', async (t) => {
+  t.same(parseCommand(['rules', 'test', '--config', 'fleetpulse.yml', 'cpu.test.yml']), { name: 'rules', action: 'test', files: ['cpu.test.yml'], config: 'fleetpulse.yml' });
+  t.same(parseCommand(['rules', 'check', 'rules/', '-c', 'fleetpulse.yml']), { name: 'rules', action: 'check', files: ['rules/'], config: 'fleetpulse.yml' });
+  t.same(parseCommand(['rules', 'fmt', 'a.yml']), { name: 'rules', action: 'fmt', files: ['a.yml'], write: false });
+  t.same(parseCommand(['rules', 'fmt', '--write', 'a.yml', 'b.yml']), { name: 'rules', action: 'fmt', files: ['a.yml', 'b.yml'], write: true });
+  t.same(parseCommand(['rules', 'fmt', 'a.yml', '-w']), { name: 'rules', action: 'fmt', files: ['a.yml'], write: true });
+});
+
+t.test('parseCommand rejects misplaced rules options', async (t) => {
+  t.throws(() => parseCommand(['rules', 'check', '--write', 'a.yml']), new UsageError('--write applies only to rules fmt, not rules check'));
+  t.throws(() => parseCommand(['rules', 'fmt', '--config', 'f.yml', 'a.yml']), new UsageError('--config applies to rules check and rules test; rules fmt needs no configuration'));
+  t.throws(() => parseCommand(['rules', 'test']), new UsageError('rules test needs at least one test file'));
+  t.throws(() => parseCommand(['rules', 'fmt', '--write']), new UsageError('rules fmt needs at least one rule file'));
+});
+
 t.test('parseCommand rejects bad command lines', async (t) => {
   t.throws(() => parseCommand(['run', '--role', 'dashboard']), new UsageError('unknown role "dashboard"; expected one of gateway, processor, router, sink'));
   t.throws(() => parseCommand(['launch']), new UsageError('unknown command "launch"; run fleetpulse --help'));
