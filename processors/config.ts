@@ -1,16 +1,46 @@
 import { z } from 'zod';
 import { duration } from '../pipeline/config/fields.js';
+import { LABEL_NAME } from '../pipeline/messages/metric-batch.js';
+import { SEVERITIES } from '../pipeline/messages/alert-event.js';
+
+/** A dead-man's switch for a group of agents, written in config rather than as an absent() rule. */
+export const deadmanGroupSchema = z.strictObject({
+  /** Alert name, such as `DatabaseSilent`. */
+  name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected letters, digits and underscores, not starting with a digit'),
+  /** Tags an agent must have, exactly; every agent when empty. */
+  match: z.record(z.string().regex(LABEL_NAME), z.string()).default({}),
+  /** Tags an agent must match, as fully anchored regular expressions. */
+  match_re: z.record(z.string().regex(LABEL_NAME), z.string()).default({}),
+  /** Silence after which the agent counts as down. */
+  timeout: z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 60s or 5m'),
+  severity: z.enum(SEVERITIES as [string, ...string[]]).default('critical'),
+  notify: z.array(z.string().min(1)).default([]),
+});
+
+export type DeadmanGroup = z.output<typeof deadmanGroupSchema>;
 
 export const processorConfigSchema = z
   .strictObject({
     /** Rule files or directories of them (their .yml and .yaml files); see docs/rules.md. */
     rule_files: z.array(z.string().min(1)).default([]),
+    /** Dead-man's switches per agent group: `{name, match: {role: db}, timeout: 60s}`. */
+    deadman: z.array(deadmanGroupSchema).default([]),
     /** How far behind a series' newest sample a sample may arrive and still count. */
     allowed_lateness: duration({ min: 0 }).prefault('1m'),
     /** Longest window a rule may read; it bounds the history a restarted processor replays. */
     max_window: duration({ min: 1_000 }).prefault('1d'),
-    /** How often rules that read absent() are evaluated on the processing clock. */
+    /** How often rules that read absent() and dead-man groups are checked on the processing clock. */
     tick_interval: duration({ min: 10 }).prefault('1s'),
+    /** A series without a sample for this long is forgotten; its firing alerts resolve. */
+    staleness: duration({ min: 1_000 }).prefault('5m'),
+    /** How often each partition's alert state and last-seen times are checkpointed. */
+    checkpoint_interval: duration({ min: 10 }).prefault('5s'),
+    /**
+     * The processor counts as behind the bus while records wait and the
+     * newest one it handled is older than this; dead-man alerts are held
+     * meanwhile, because the waiting batches may come from the silent agents.
+     */
+    max_lag: duration({ min: 0 }).prefault('5s'),
   })
   .prefault({});
 

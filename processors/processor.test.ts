@@ -5,6 +5,7 @@ import t from 'tap';
 import { MemoryBus } from '../pipeline/bus/memory-bus.js';
 import { ManualClock } from '../pipeline/clock/index.js';
 import { silentLogger } from '../pipeline/log/logger.js';
+import { MemoryCheckpointStore } from '../pipeline/state/checkpoint-store.js';
 import type { AlertEvent } from '../pipeline/messages/alert-event.js';
 import type { IngestedBatch } from '../pipeline/messages/metric-batch.js';
 import { eventually } from '../pipeline/test-support/services.js';
@@ -35,7 +36,7 @@ async function collectAlerts(bus: MemoryBus): Promise<AlertEvent[]> {
 
 t.test('processor publishes transitions of rule files', async (t) => {
   const { clock, bus, config } = setup('- { name: HighCPU, condition: cpu_usage > 90, severity: critical }');
-  const processor = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], clock, logger: silentLogger });
+  const processor = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], checkpoints: new MemoryCheckpointStore(), clock, logger: silentLogger });
   t.teardown(() => processor.close());
   const alerts = await collectAlerts(bus);
 
@@ -46,7 +47,7 @@ t.test('processor publishes transitions of rule files', async (t) => {
 
 t.test('processor rejects invalid rule files at startup', async (t) => {
   const { clock, bus, config } = setup('- { name: HighCPU, condition: "cpu_usage >", severity: critical }');
-  const error = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], clock, logger: silentLogger }).then(
+  const error = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], checkpoints: new MemoryCheckpointStore(), clock, logger: silentLogger }).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -56,7 +57,7 @@ t.test('processor rejects invalid rule files at startup', async (t) => {
 
 t.test('processor reload keeps old rules on error', async (t) => {
   const { file, clock, bus, config } = setup('- { name: HighCPU, condition: cpu_usage > 90, severity: critical }');
-  const processor = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], clock, logger: silentLogger });
+  const processor = await startProcessor({ bus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], checkpoints: new MemoryCheckpointStore(), clock, logger: silentLogger });
   t.teardown(() => processor.close());
   const alerts = await collectAlerts(bus);
 

@@ -15,6 +15,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { type Clock, systemClock } from '../clock/index.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentRegistry } from '../state/agent-registry.js';
+import { type CheckpointStore, MemoryCheckpointStore, RedisCheckpointStore } from '../state/checkpoint-store.js';
 import { type DedupLog, MemoryDedupLog, RedisDedupLog } from '../state/dedup-log.js';
 import { MemoryAgentRegistry } from '../state/memory-agent-registry.js';
 import { RedisAgentRegistry } from '../state/redis-agent-registry.js';
@@ -93,6 +94,12 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
       running.store = store;
     }
 
+    // Closed after the consumers stopped: the processor writes its last checkpoints while it hands partitions over.
+    const stores: Array<() => Promise<void>> = [];
+    stops.push(async () => {
+      for (const close of stores) await close();
+    });
+
     const subscriptions: Array<Pick<Subscription, 'close'>> = [];
     stops.push(async () => {
       if (bus instanceof MemoryBus) await bus.drain(DRAIN_TIMEOUT_MS);
@@ -132,6 +139,8 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
     }
 
     if (roles.has('processor')) {
+      const checkpoints = createCheckpointStore(config);
+      stores.push(() => checkpoints.close());
       const processor = await startProcessor({
         bus,
         metricsTopic: names.metrics,
@@ -139,6 +148,7 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
         group: names.groups.processor,
         config: config.processor,
         receivers: config.notifier.receivers.map((receiver) => receiver.name),
+        checkpoints,
         clock,
         logger: logger.child({ component: 'processor' }),
       });
@@ -195,6 +205,7 @@ function createBus(config: FleetpulseConfig, clock: Clock, logger: Logger): Bus 
     topics,
     replicationFactor: config.bus.kafka.replication_factor,
     publishTimeoutMs: config.bus.publish_timeout,
+    sessionTimeoutMs: config.bus.kafka.session_timeout,
     logger: logger.child({ component: 'bus' }),
   });
 }
@@ -208,6 +219,11 @@ function createStore(config: FleetpulseConfig, clock: Clock, logger: Logger): St
 function createRegistry(config: FleetpulseConfig): AgentRegistry {
   if (config.deployment === 'embedded') return new MemoryAgentRegistry();
   return new RedisAgentRegistry(config.state.redis.url, config.state.redis.key_prefix);
+}
+
+function createCheckpointStore(config: FleetpulseConfig): CheckpointStore {
+  if (config.deployment === 'embedded') return new MemoryCheckpointStore();
+  return new RedisCheckpointStore(config.state.redis.url, config.state.redis.key_prefix);
 }
 
 function createDedupLog(config: FleetpulseConfig, clock: Clock): DedupLog {

@@ -21,6 +21,8 @@ export const busSchema = z
         brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1).default(['127.0.0.1:9092']),
         client_id: z.string().min(1).default('fleetpulse'),
         replication_factor: z.number().int().min(1).default(1),
+        /** How long a consumer group waits for a silent member before giving its partitions to another. */
+        session_timeout: duration({ min: 1_000 }).prefault('10s'),
       })
       .prefault({}),
   })

@@ -11,14 +11,14 @@ export type AlertState = 'pending' | 'firing' | 'resolved' | 'inactive';
 
 /**
  * One alert transition, published on the alerts topic keyed by fingerprint.
- * Consumers may see a transition twice (at-least-once delivery); the pair
- * (fingerprint, sequence) identifies it, so a repeat is recognised and dropped.
+ * Consumers may see a transition twice (at-least-once delivery); its
+ * idempotency key identifies it, so a repeat is recognised and dropped.
  */
 export interface AlertEvent {
   version: 1;
   /** Stable hash of the rule name and the identifying labels. */
   fingerprint: string;
-  /** Increases by one with every transition of this fingerprint. */
+  /** Counts the transitions of this fingerprint, for ordering; it restarts when a processor loses the alert's state. */
   sequence: number;
   rule: string;
   state: AlertState;
@@ -39,6 +39,13 @@ export interface AlertEvent {
   notify: string[];
 }
 
-/** The key that makes a repeated delivery of one transition harmless. */
-export const idempotencyKey = (event: Pick<AlertEvent, 'fingerprint' | 'sequence'>): string =>
-  `${event.fingerprint}:${event.sequence}`;
+/**
+ * The key that makes a repeated delivery of one transition harmless:
+ * fingerprint, episode start and state. An episode runs from the moment the
+ * condition starts to hold until the alert resolves or goes inactive, and
+ * each state occurs at most once in it. The key depends only on the samples,
+ * so a processor that re-derives a transition after a restart or a
+ * rebalance produces the same key even where its sequence numbers restarted.
+ */
+export const idempotencyKey = (event: Pick<AlertEvent, 'fingerprint' | 'activeAt' | 'state'>): string =>
+  `${event.fingerprint}:${event.activeAt}:${event.state}`;

@@ -7,7 +7,7 @@ import type { AlertEvent } from './alert-event.js';
  */
 export interface Notification {
   version: 1;
-  /** `fingerprint:sequence:receiver`; the notifier delivers each key at most once. */
+  /** The alert's idempotency key (see alert-event.ts) plus `:receiver`; the notifier delivers each key at most once. */
   idempotencyKey: string;
   receiver: string;
   alert: AlertEvent;

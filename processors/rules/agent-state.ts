@@ -1,5 +1,6 @@
 import type { Selector } from '../../grammar/compile.js';
 import type { SlidingWindow } from '../windows/index.js';
+import type { Deadline } from './deadline-queue.js';
 import type { Lifecycle } from './lifecycle.js';
 
 /** One series of an agent: a metric with one label set. */
@@ -50,12 +51,22 @@ export interface AgentState {
   tags: Record<string, string>;
   /** Newest sample time seen from this agent: the event time at which its rules are evaluated. */
   watermark: number;
+  /** Gateway receive time of the agent's first batch; absent(metric, w) counts a metric it never sent from here. */
+  firstReceivedAt: number;
   /** Gateway receive time of the agent's newest batch. */
   lastReceivedAt: number;
   seriesByKey: Map<string, SeriesState>;
   seriesByMetric: Map<string, SeriesState[]>;
   /** Rules without an anchor, evaluated once per agent, with the agent's instance of each. */
   unanchored: AnchoredRule[];
+  /** When each rule that reads absent() must next be evaluated for this agent; one entry per such rule. */
+  absentDeadlines: AbsentDeadline[];
+}
+
+/** The next moment an absent() rule could start to hold for an agent. */
+export interface AbsentDeadline extends Deadline {
+  agent: AgentState;
+  rule: RuntimeRuleRef;
 }
 
 export function newAgentState(agentId: string): AgentState {
@@ -63,10 +74,12 @@ export function newAgentState(agentId: string): AgentState {
     agentId,
     tags: {},
     watermark: Number.NEGATIVE_INFINITY,
+    firstReceivedAt: Number.NEGATIVE_INFINITY,
     lastReceivedAt: Number.NEGATIVE_INFINITY,
     seriesByKey: new Map(),
     seriesByMetric: new Map(),
     unanchored: [],
+    absentDeadlines: [],
   };
 }
 

@@ -49,7 +49,7 @@ export class BoundContext implements EvalContext {
     // measured on the processing clock: silence is about batches that did
     // not arrive, whatever time their samples would have carried.
     if (spec.fn === 'absent') {
-      const receivedAt = spec.selector === null ? this.agent.lastReceivedAt : this.lastReceivedAt(spec.selector);
+      const receivedAt = spec.selector === null ? this.agent.lastReceivedAt : lastReceivedAt(this.agent, this.condition.selectors[spec.selector]!);
       return this.processingNow - receivedAt >= spec.rangeMs ? 1 : 0;
     }
 
@@ -74,14 +74,17 @@ export class BoundContext implements EvalContext {
     }
     return series ?? undefined;
   }
+}
 
-  /** Newest receive time over every series of the agent that the selector matches. */
-  private lastReceivedAt(slot: number): number {
-    const selector = this.condition.selectors[slot]!;
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const series of this.agent.seriesByMetric.get(selector.metric) ?? []) {
-      if (selector.matches(series.labels) && series.lastReceivedAt > newest) newest = series.lastReceivedAt;
-    }
-    return newest;
+/**
+ * Newest receive time over the agent's series that the selector matches. A
+ * metric the agent never sent counts from the agent's first batch, so a new
+ * agent gets the whole window before absent(metric, w) holds.
+ */
+export function lastReceivedAt(agent: AgentState, selector: Selector): number {
+  let newest = agent.firstReceivedAt;
+  for (const series of agent.seriesByMetric.get(selector.metric) ?? []) {
+    if (selector.matches(series.labels) && series.lastReceivedAt > newest) newest = series.lastReceivedAt;
   }
+  return newest;
 }

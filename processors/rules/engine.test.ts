@@ -185,3 +185,109 @@ t.test('RuleEngine setRules swaps and retires', async (t) => {
   const retired = engine.setRules([]);
   t.same(retired.map((event) => [event.state, event.sequence]), [['resolved', 2]], 'a removed rule resolves its firing alerts');
 });
+
+t.test('RuleEngine dead-man for 1000 agents', async (t) => {
+  const clock = new ManualClock(T0);
+  const engine = new RuleEngine(rules('- { name: Silent, condition: absent(1m), severity: critical }'), { allowedLatenessMs: MINUTE, clock });
+  const agents = Array.from({ length: 1_000 }, (_, i) => `agent-${i}`);
+  const silent = new Set(agents.slice(0, 10));
+  const transitions: AlertEvent[] = [];
+
+  // Every agent reports every 10 s for 5 minutes; ten stop after the first minute.
+  for (let seconds = 0; seconds <= 300; seconds += 10) {
+    await clock.set(T0 + seconds * SECOND);
+    for (const agentId of agents) {
+      if (seconds > 60 && silent.has(agentId)) continue;
+      transitions.push(...engine.observe({ ...batch(agentId, clock.now(), { cpu_usage: 1 }), receivedAt: clock.now() }));
+    }
+    transitions.push(...engine.tick());
+  }
+
+  const firing = transitions.filter((event) => event.state === 'firing');
+  t.equal(firing.length, 10, 'exactly the ten silent agents fire');
+  t.same(new Set(firing.map((event) => event.agentId)), silent);
+  t.equal(firing[0]!.at, T0 + 120 * SECOND, 'a minute after the last batch');
+
+  // They come back: each resolves once.
+  await clock.advance(10 * SECOND);
+  for (const agentId of silent) transitions.push(...engine.observe({ ...batch(agentId, clock.now(), { cpu_usage: 1 }), receivedAt: clock.now() }));
+  transitions.push(...engine.tick());
+  const resolved = transitions.filter((event) => event.state === 'resolved');
+  t.equal(resolved.length, 10, 'each resolves once on its next batch');
+  t.equal(engine.stats().deadlines, 1_000, 'one deadline per agent');
+});
+
+t.test('RuleEngine dead-man fires again after a new outage', async (t) => {
+  const clock = new ManualClock(T0);
+  const engine = new RuleEngine(rules('- { name: Silent, condition: absent(1m), duration: 30s, severity: critical }'), { allowedLatenessMs: MINUTE, clock });
+  const states: string[] = [];
+  const send = () => states.push(...engine.observe({ ...batch('web-1', clock.now(), { cpu_usage: 1 }), receivedAt: clock.now() }).map((event) => `${(clock.now() - T0) / SECOND}:${event.state}`));
+  const tick = async (seconds: number) => {
+    for (let i = 0; i < seconds; i++) {
+      await clock.advance(SECOND);
+      states.push(...engine.tick().map((event) => `${(clock.now() - T0) / SECOND}:${event.state}`));
+    }
+  };
+
+  send();
+  await tick(120);
+  send();
+  await tick(100);
+  t.same(states, ['60:pending', '90:firing', '120:resolved', '180:pending', '210:firing']);
+});
+
+t.test('RuleEngine stale series resolves its alert', async (t) => {
+  const clock = new ManualClock(T0);
+  const engine = new RuleEngine(rules('- { name: DiskFull, condition: disk_used_pct > 90, severity: warning }'), { allowedLatenessMs: MINUTE, clock, stalenessMs: 5 * MINUTE });
+  engine.observe({ ...batch('db-1', T0, { disk_used_pct: 95 }, { mount: '/mnt' }), receivedAt: T0 });
+
+  await clock.advance(4 * MINUTE);
+  t.same(engine.tick(), [], 'a silent series keeps its alert until the staleness limit');
+
+  await clock.advance(MINUTE);
+  const events = engine.tick();
+  t.same(events.map((event) => [event.state, event.annotations.reason]), [['resolved', 'the series went stale']]);
+  t.equal(engine.stats().series, 0);
+  t.equal(engine.stats().staleSeries, 1);
+});
+
+t.test('RuleEngine snapshot and restore continue alerts', async (t) => {
+  const ruleSet = rules(HIGH_CPU);
+  const first = new RuleEngine(ruleSet, { allowedLatenessMs: MINUTE });
+  const history: IngestedBatch[] = [];
+  for (let seconds = 0; seconds <= 200; seconds += 10) history.push(batch('web-1', T0 + seconds * SECOND, { cpu_usage: 95 }));
+  const original = history.flatMap((item) => first.observe(item));
+  t.same(original.map((event) => event.state), ['pending', 'firing']);
+
+  // A second replica takes over with the checkpoint and replays the history.
+  const snapshots = JSON.parse(JSON.stringify(first.snapshot(['web-1', 'unknown']))) as ReturnType<RuleEngine['snapshot']>;
+  t.equal(snapshots.length, 1);
+  const second = new RuleEngine(ruleSet, { allowedLatenessMs: MINUTE });
+  second.restore(snapshots);
+  for (const item of history) t.same(second.observe(item, { replay: true }), [], 'replay emits nothing');
+
+  t.same(second.observe(batch('web-1', T0 + 210 * SECOND, { cpu_usage: 96 })), [], 'still firing, not fired again');
+  const resolved = second.observe(batch('web-1', T0 + 220 * SECOND, { cpu_usage: 10 }));
+  t.same(resolved.map((event) => [event.state, event.sequence]), [['resolved', 3]]);
+  t.equal(resolved[0]!.fingerprint, original[1]!.fingerprint);
+  t.equal(resolved[0]!.activeAt, original[1]!.activeAt);
+});
+
+t.test('RuleEngine replay rebuilds windows', async (t) => {
+  const ruleSet = rules('- { name: Sustained, condition: "avg(cpu_usage, 1m) > 80", severity: warning }');
+  const engine = new RuleEngine(ruleSet, { allowedLatenessMs: MINUTE });
+  engine.observe(batch('web-1', T0, { cpu_usage: 100 }), { replay: true });
+  engine.observe(batch('web-1', T0 + 10 * SECOND, { cpu_usage: 100 }), { replay: true });
+  const events = engine.observe(batch('web-1', T0 + 20 * SECOND, { cpu_usage: 50 }));
+  t.same(events.map((event) => [event.state, event.value]), [['firing', 250 / 3]], 'the replayed samples count in the window');
+});
+
+t.test('RuleEngine drop forgets agents', async (t) => {
+  const clock = new ManualClock(T0);
+  const engine = new RuleEngine(rules('- { name: Silent, condition: absent(1m), severity: critical }'), { allowedLatenessMs: MINUTE, clock });
+  engine.observe(batch('web-1', T0, { cpu_usage: 1 }));
+  engine.drop(['web-1']);
+  await clock.advance(2 * MINUTE);
+  t.same(engine.tick(), [], 'a dropped agent has no deadline');
+  t.equal(engine.stats().agents, 0);
+});

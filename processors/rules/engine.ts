@@ -6,10 +6,12 @@ import type { IngestedBatch, Sample } from '../../pipeline/messages/metric-batch
 import { seriesKey } from '../../pipeline/state/agent-registry.js';
 import { fingerprint } from '../fingerprint.js';
 import { createWindow } from '../windows/index.js';
-import { type AgentState, type AnchoredRule, type InstanceState, newAgentState, type SeriesState } from './agent-state.js';
-import { BoundContext } from './context.js';
+import { type AbsentDeadline, type AgentState, type AnchoredRule, type InstanceState, newAgentState, type SeriesState } from './agent-state.js';
+import { BoundContext, lastReceivedAt } from './context.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { evaluateLifecycle, newLifecycle } from './lifecycle.js';
 import { type RuntimeRule, toRuntimeRule, windowKey } from './runtime-rule.js';
+import { type AgentSnapshot, type InstanceSnapshot, toSnapshotTime } from './snapshot.js';
 
 export interface RuleEngineOptions {
   /**
@@ -17,8 +19,22 @@ export interface RuleEngineOptions {
    * count. Older samples are dropped and counted in `stats().lateSamples`.
    */
   allowedLatenessMs: number;
-  /** Processing clock for absent(); the system clock unless given. */
+  /**
+   * How long a series may go without a sample before it is forgotten: its
+   * firing alerts resolve and its windows are freed. Until then a silent
+   * series keeps its alert state. Infinity keeps series for ever.
+   */
+  stalenessMs?: number;
+  /** Processing clock for absent() and staleness; the system clock unless given. */
   clock?: Clock;
+}
+
+export interface ObserveOptions {
+  /**
+   * Feeds windows and last-seen times without evaluating rules: a processor
+   * replays records its checkpoint already covers to rebuild windows.
+   */
+  replay?: boolean;
 }
 
 export interface RuleEngineStats {
@@ -28,6 +44,10 @@ export interface RuleEngineStats {
   instances: number;
   /** Samples dropped because they arrived later than the allowed lateness. */
   lateSamples: number;
+  /** Series forgotten because they went without a sample for the staleness limit. */
+  staleSeries: number;
+  /** Agents with an absent() deadline queued. */
+  deadlines: number;
 }
 
 /**
@@ -43,7 +63,9 @@ export interface RuleEngineStats {
  * times instead; `tick` evaluates the rules that read it.
  *
  * Instances whose condition never held keep no state, so memory grows with
- * series and windows, not with series times rules.
+ * series and windows, not with series times rules. Rules that read absent()
+ * keep one deadline per agent in a single queue, so `tick` costs nothing for
+ * agents that are not due.
  *
  * ```ts
  * const engine = new RuleEngine(rules, { allowedLatenessMs: 60_000 });
@@ -63,6 +85,9 @@ export class RuleEngine {
   private readonly resolveContext = new BoundContext();
   private readonly clock: Clock;
   private lateSamples = 0;
+  private staleSeries = 0;
+  private readonly deadlines = new DeadlineQueue<AbsentDeadline>();
+  private nextSweepAt = Number.NEGATIVE_INFINITY;
   private epoch = 0;
   /** Processing time of the current observe or tick call, read once per call. */
   private processingNow = 0;
@@ -93,21 +118,25 @@ export class RuleEngine {
     this.absentRules = this.rules.filter((runtime) => runtime.readsAbsent);
 
     const events: AlertEvent[] = [];
+    this.deadlines.clear();
     for (const agent of this.agents.values()) {
       agent.unanchored = this.rebind(agent.unanchored, this.unanchoredRules, agent, events);
       for (const series of agent.seriesByKey.values()) {
         series.anchored = this.rebind(series.anchored, this.rulesAnchoredOn(series), agent, events);
         this.attachWindows(series);
       }
+      agent.absentDeadlines = this.absentRules.map((rule) => ({ agent, rule, deadline: 0, index: -1 }));
+      this.armDeadlines(agent);
     }
     return events;
   }
 
   /** Feeds one batch and returns the alert transitions it caused, in order. */
-  observe(batch: IngestedBatch): AlertEvent[] {
+  observe(batch: IngestedBatch, options: ObserveOptions = {}): AlertEvent[] {
     this.processingNow = this.clock.now();
     const agent = this.agent(batch.agentId);
     agent.tags = batch.tags;
+    if (!Number.isFinite(agent.firstReceivedAt)) agent.firstReceivedAt = batch.receivedAt;
     agent.lastReceivedAt = Math.max(agent.lastReceivedAt, batch.receivedAt);
 
     const samples = isSortedByTime(batch.samples) ? batch.samples : [...batch.samples].sort((a, b) => a.ts - b.ts);
@@ -121,30 +150,104 @@ export class RuleEngine {
       const groupEnds = i + 1 === samples.length || samples[i + 1]!.ts !== sample.ts;
       if (groupEnds) {
         agent.watermark = Math.max(agent.watermark, sample.ts);
-        this.evaluateDirty(agent, events);
+        if (options.replay) this.clearDirty();
+        else this.evaluateDirty(agent, events);
       }
     }
 
     // A batch ends the agent's silence, which absent() rules must see even
     // when they read no metric of the batch.
-    for (const runtime of this.absentRules) {
-      if (runtime.mark !== epoch) this.evaluateRule(agent, runtime, events);
+    if (!options.replay) {
+      for (const runtime of this.absentRules) {
+        if (runtime.mark !== epoch) this.evaluateRule(agent, runtime, this.evaluationTime(agent), events);
+      }
     }
+    this.armDeadlines(agent);
     return events;
   }
 
   /**
-   * Evaluates the rules that read absent() for every agent, at the
-   * processing clock's time; call it every second or so.
+   * Evaluates the absent() rules of the agents whose deadline has come, and
+   * forgets series that went stale; both on the processing clock. Call it
+   * every second or so, and not while the processor is behind the bus:
+   * batches still queued there would show the agents as silent.
    */
   tick(): AlertEvent[] {
-    const events: AlertEvent[] = [];
-    if (this.absentRules.length === 0) return events;
     this.processingNow = this.clock.now();
-    for (const agent of this.agents.values()) {
-      for (const runtime of this.absentRules) this.evaluateRule(agent, runtime, events);
+    const events: AlertEvent[] = [];
+
+    for (let due = this.deadlines.popDue(this.processingNow); due; due = this.deadlines.popDue(this.processingNow)) {
+      const runtime = due.rule as RuntimeRule;
+      this.evaluateRule(due.agent, runtime, this.processingNow, events);
+      this.rearmAfterEvaluation(due);
+    }
+
+    if (this.processingNow >= this.nextSweepAt) {
+      this.sweepStaleSeries(events);
+      const staleness = this.options.stalenessMs ?? Number.POSITIVE_INFINITY;
+      this.nextSweepAt = this.processingNow + (Number.isFinite(staleness) ? Math.max(1_000, staleness / 10) : Number.POSITIVE_INFINITY);
     }
     return events;
+  }
+
+  /** The state of the given agents, for a checkpoint; unknown ids are skipped. */
+  snapshot(agentIds: Iterable<string>): AgentSnapshot[] {
+    const snapshots: AgentSnapshot[] = [];
+    for (const agentId of agentIds) {
+      const agent = this.agents.get(agentId);
+      if (!agent) continue;
+
+      const instances: InstanceSnapshot[] = [];
+      for (const entry of agent.unanchored) if (entry.instance) instances.push(instanceSnapshot(entry.instance, null));
+      for (const series of agent.seriesByKey.values()) {
+        for (const entry of series.anchored) {
+          if (entry.instance) instances.push(instanceSnapshot(entry.instance, { metric: series.metric, labels: series.labels }));
+        }
+      }
+      snapshots.push({
+        agentId,
+        tags: agent.tags,
+        firstReceivedAt: toSnapshotTime(agent.firstReceivedAt),
+        lastReceivedAt: toSnapshotTime(agent.lastReceivedAt),
+        watermark: toSnapshotTime(agent.watermark),
+        instances,
+      });
+    }
+    return snapshots;
+  }
+
+  /**
+   * Takes over agents from a checkpoint: last-seen times and alert states.
+   * Instances of rules that no longer exist are left out. Replay their
+   * records with `observe(batch, { replay: true })` afterwards to rebuild
+   * the windows.
+   */
+  restore(snapshots: readonly AgentSnapshot[]): void {
+    this.processingNow = this.clock.now();
+    for (const snapshot of snapshots) {
+      const agent = this.agent(snapshot.agentId);
+      agent.tags = snapshot.tags;
+      agent.firstReceivedAt = snapshot.firstReceivedAt ?? Number.NEGATIVE_INFINITY;
+      agent.lastReceivedAt = snapshot.lastReceivedAt ?? Number.NEGATIVE_INFINITY;
+      agent.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
+
+      for (const saved of snapshot.instances) {
+        const entries = saved.anchor ? this.seriesFor(agent, saved.anchor.metric, saved.anchor.labels).anchored : agent.unanchored;
+        const entry = entries.find((candidate) => candidate.rule.name === saved.rule);
+        if (entry) entry.instance = restoredInstance(saved);
+      }
+      this.armDeadlines(agent);
+    }
+  }
+
+  /** Forgets agents, such as those of a partition another replica took over. */
+  drop(agentIds: Iterable<string>): void {
+    for (const agentId of agentIds) {
+      const agent = this.agents.get(agentId);
+      if (!agent) continue;
+      for (const entry of agent.absentDeadlines) this.deadlines.remove(entry);
+      this.agents.delete(agentId);
+    }
   }
 
   stats(): RuleEngineStats {
@@ -155,7 +258,7 @@ export class RuleEngine {
       for (const entry of agent.unanchored) if (entry.instance) instances++;
       for (const state of agent.seriesByKey.values()) for (const entry of state.anchored) if (entry.instance) instances++;
     }
-    return { agents: this.agents.size, series, instances, lateSamples: this.lateSamples };
+    return { agents: this.agents.size, series, instances, lateSamples: this.lateSamples, staleSeries: this.staleSeries, deadlines: this.deadlines.size };
   }
 
   /** Longest window any rule reads, in milliseconds: how much history a restarted engine must replay. */
@@ -170,9 +273,11 @@ export class RuleEngine {
   private agent(agentId: string): AgentState {
     let agent = this.agents.get(agentId);
     if (!agent) {
-      agent = newAgentState(agentId);
-      agent.unanchored = this.unanchoredRules.map((rule) => ({ rule, instance: undefined }));
-      this.agents.set(agentId, agent);
+      const created = newAgentState(agentId);
+      created.unanchored = this.unanchoredRules.map((rule) => ({ rule, instance: undefined }));
+      created.absentDeadlines = this.absentRules.map((rule) => ({ agent: created, rule, deadline: 0, index: -1 }));
+      this.agents.set(agentId, created);
+      agent = created;
     }
     return agent;
   }
@@ -210,25 +315,41 @@ export class RuleEngine {
   /** Evaluates what the samples of one timestamp group touched, each rule instance once. */
   private evaluateDirty(agent: AgentState, events: AlertEvent[]): void {
     const epoch = this.epoch;
+    const now = this.evaluationTime(agent);
     for (const series of this.dirtySeries) {
       series.dirty = false;
       for (const entry of series.anchored) {
         // A rule queued as a whole evaluates this instance below.
-        if (entry.rule.mark !== epoch) this.evaluateEntry(agent, entry, series, events);
+        if (entry.rule.mark !== epoch) this.evaluateEntry(agent, entry, series, now, events);
       }
     }
-    for (const runtime of this.dirtyRules) this.evaluateRule(agent, runtime, events);
+    for (const runtime of this.dirtyRules) this.evaluateRule(agent, runtime, now, events);
     this.dirtySeries.length = 0;
     this.dirtyRules.length = 0;
   }
 
+  private clearDirty(): void {
+    for (const series of this.dirtySeries) series.dirty = false;
+    this.dirtySeries.length = 0;
+    this.dirtyRules.length = 0;
+  }
+
+  /** Event time at which an agent's rules are evaluated after a batch: its newest sample time. */
+  private evaluationTime(agent: AgentState): number {
+    return Number.isFinite(agent.watermark) ? agent.watermark : this.processingNow;
+  }
+
   private series(agent: AgentState, sample: Sample): SeriesState {
-    const key = seriesKey(sample.metric, sample.labels);
+    return this.seriesFor(agent, sample.metric, sample.labels);
+  }
+
+  private seriesFor(agent: AgentState, metric: string, labels: Record<string, string>): SeriesState {
+    const key = seriesKey(metric, labels);
     let series = agent.seriesByKey.get(key);
     if (!series) {
       series = {
-        metric: sample.metric,
-        labels: sample.labels,
+        metric,
+        labels,
         key,
         lastTs: Number.NEGATIVE_INFINITY,
         lastValue: Number.NaN,
@@ -239,10 +360,90 @@ export class RuleEngine {
       };
       series.anchored = this.rulesAnchoredOn(series).map((rule) => ({ rule, instance: undefined }));
       agent.seriesByKey.set(key, series);
-      append(agent.seriesByMetric, sample.metric, series);
+      append(agent.seriesByMetric, metric, series);
       this.attachWindows(series);
     }
     return series;
+  }
+
+  /** Queues, per absent() rule, the first moment the rule could hold for the agent. */
+  private armDeadlines(agent: AgentState): void {
+    for (const entry of agent.absentDeadlines) {
+      const deadline = this.nextAbsentDeadline(agent, entry.rule as RuntimeRule, Number.NEGATIVE_INFINITY);
+      if (Number.isFinite(deadline)) this.deadlines.set(entry, deadline);
+      else this.deadlines.remove(entry);
+    }
+  }
+
+  /**
+   * After a deadline's evaluation: a pending alert is due again when its
+   * duration ends; otherwise the next absent() window that has not ended
+   * yet. A rule that fired waits for the agent's next batch.
+   */
+  private rearmAfterEvaluation(entry: AbsentDeadline): void {
+    const runtime = entry.rule as RuntimeRule;
+    const instances = this.instancesOf(entry.agent, runtime);
+    const pending = instances.find((instance) => instance.lifecycle.phase === 'pending');
+    if (pending) {
+      this.deadlines.set(entry, pending.lifecycle.activeAt + runtime.lifecycle.durationMs);
+      return;
+    }
+    if (instances.some((instance) => instance.lifecycle.phase === 'firing')) return;
+    const next = this.nextAbsentDeadline(entry.agent, runtime, this.processingNow);
+    if (Number.isFinite(next)) this.deadlines.set(entry, next);
+  }
+
+  /** The earliest end of one of the rule's absent() windows that lies after `after`. */
+  private nextAbsentDeadline(agent: AgentState, runtime: RuntimeRule, after: number): number {
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const compiled of runtime.resolve ? [runtime.condition, runtime.resolve] : [runtime.condition]) {
+      for (const spec of compiled.windows) {
+        if (spec.fn !== 'absent') continue;
+        const receivedAt = spec.selector === null ? agent.lastReceivedAt : lastReceivedAt(agent, compiled.selectors[spec.selector]!);
+        const end = receivedAt + spec.rangeMs;
+        if (end > after && end < deadline) deadline = end;
+      }
+    }
+    return deadline;
+  }
+
+  private instancesOf(agent: AgentState, runtime: RuntimeRule): InstanceState[] {
+    const instances: InstanceState[] = [];
+    if (!runtime.anchor) {
+      for (const entry of agent.unanchored) if (entry.rule === runtime && entry.instance) instances.push(entry.instance);
+      return instances;
+    }
+    for (const series of agent.seriesByMetric.get(runtime.anchor.metric) ?? []) {
+      for (const entry of series.anchored) if (entry.rule === runtime && entry.instance) instances.push(entry.instance);
+    }
+    return instances;
+  }
+
+  /** Forgets series without a sample for the staleness limit; their open alerts end with them. */
+  private sweepStaleSeries(events: AlertEvent[]): void {
+    const staleness = this.options.stalenessMs ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(staleness)) return;
+
+    for (const agent of this.agents.values()) {
+      for (const [key, series] of agent.seriesByKey) {
+        if (this.processingNow - series.lastReceivedAt < staleness) continue;
+
+        for (const entry of series.anchored) {
+          const instance = entry.instance;
+          if (!instance || instance.lifecycle.phase === 'inactive') continue;
+          const state: AlertState = instance.lifecycle.phase === 'firing' ? 'resolved' : 'inactive';
+          instance.lifecycle.sequence++;
+          instance.lifecycle.phase = 'inactive';
+          events.push(this.event(agent, (entry.rule as RuntimeRule).rule, instance, state, this.processingNow, 'the series went stale'));
+        }
+
+        agent.seriesByKey.delete(key);
+        const siblings = agent.seriesByMetric.get(series.metric)!;
+        siblings.splice(siblings.indexOf(series), 1);
+        if (siblings.length === 0) agent.seriesByMetric.delete(series.metric);
+        this.staleSeries++;
+      }
+    }
   }
 
   private rulesAnchoredOn(series: SeriesState): RuntimeRule[] {
@@ -277,23 +478,22 @@ export class RuleEngine {
     }
   }
 
-  /** Evaluates every instance of a rule on one agent. */
-  private evaluateRule(agent: AgentState, runtime: RuntimeRule, events: AlertEvent[]): void {
+  /** Evaluates every instance of a rule on one agent at `now`. */
+  private evaluateRule(agent: AgentState, runtime: RuntimeRule, now: number, events: AlertEvent[]): void {
     if (!runtime.anchor) {
       const entry = agent.unanchored.find((candidate) => candidate.rule === runtime);
-      if (entry) this.evaluateEntry(agent, entry, undefined, events);
+      if (entry) this.evaluateEntry(agent, entry, undefined, now, events);
       return;
     }
     for (const series of agent.seriesByMetric.get(runtime.anchor.metric) ?? []) {
       const entry = series.anchored.find((candidate) => candidate.rule === runtime);
-      if (entry) this.evaluateEntry(agent, entry, series, events);
+      if (entry) this.evaluateEntry(agent, entry, series, now, events);
     }
   }
 
-  private evaluateEntry(agent: AgentState, entry: AnchoredRule, anchor: SeriesState | undefined, events: AlertEvent[]): void {
+  private evaluateEntry(agent: AgentState, entry: AnchoredRule, anchor: SeriesState | undefined, now: number, events: AlertEvent[]): void {
     const runtime = entry.rule as RuntimeRule;
     const processingNow = this.processingNow;
-    const now = Number.isFinite(agent.watermark) ? agent.watermark : processingNow;
 
     const context = this.context.bind(agent, runtime.condition, runtime.conditionWindowKeys, anchor, runtime.anchor, now, processingNow);
     const holds = runtime.condition.evaluate(context);
@@ -326,11 +526,12 @@ export class RuleEngine {
     return { ruleName: runtime.name, fingerprint: fingerprint(runtime.name, labels), labels, lifecycle: newLifecycle(), lastValue: Number.NaN };
   }
 
-  private event(agent: AgentState, rule: Rule, instance: InstanceState, state: AlertState, at: number): AlertEvent {
+  private event(agent: AgentState, rule: Rule, instance: InstanceState, state: AlertState, at: number, reason?: string): AlertEvent {
     const value = Number.isFinite(instance.lastValue) ? instance.lastValue : 0;
     const data = { agent: agent.agentId, value, rule: rule.name, severity: rule.severity, tags: agent.tags, labels: instance.labels };
     const annotations: Record<string, string> = {};
     for (const [name, template] of Object.entries(rule.annotations)) annotations[name] = renderTemplate(template, data);
+    if (reason) annotations.reason = reason;
 
     return {
       version: 1,
@@ -370,6 +571,30 @@ export class RuleEngine {
       notify: [],
     };
   }
+}
+
+function instanceSnapshot(instance: InstanceState, anchor: InstanceSnapshot['anchor']): InstanceSnapshot {
+  return {
+    rule: instance.ruleName,
+    anchor,
+    fingerprint: instance.fingerprint,
+    labels: instance.labels,
+    lastValue: toSnapshotTime(instance.lastValue),
+    phase: instance.lifecycle.phase,
+    activeAt: instance.lifecycle.activeAt,
+    stoppedAt: toSnapshotTime(instance.lifecycle.stoppedAt),
+    sequence: instance.lifecycle.sequence,
+  };
+}
+
+function restoredInstance(saved: InstanceSnapshot): InstanceState {
+  return {
+    ruleName: saved.rule,
+    fingerprint: saved.fingerprint,
+    labels: saved.labels,
+    lastValue: saved.lastValue ?? Number.NaN,
+    lifecycle: { phase: saved.phase, activeAt: saved.activeAt, stoppedAt: saved.stoppedAt ?? Number.NaN, sequence: saved.sequence },
+  };
 }
 
 function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
