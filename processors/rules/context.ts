@@ -33,7 +33,9 @@ export class BoundContext implements EvalContext {
     this.anchorSelector = anchorSelector;
     this.now = now;
     this.processingNow = processingNow;
-    this.resolved.length = 0;
+    // Clearing in place: truncating with `length = 0` costs more than the evaluation itself.
+    const resolved = this.resolved;
+    for (let i = 0; i < resolved.length; i++) resolved[i] = undefined;
     return this;
   }
 
