@@ -37,7 +37,7 @@ t.test('check unknown functions', async (t) => {
   t.same(issuesOf('qantile(0.9, x, 5m) > 1'), [{ message: "unknown function 'qantile': did you mean 'quantile'?", text: 'qantile' }]);
   t.same(issuesOf('median(x, 5m) > 1'), [
     {
-      message: "unknown function 'median': the functions are avg, min, max, sum, count, last, rate, delta, stddev, quantile, zscore, absent",
+      message: "unknown function 'median': the functions are avg, min, max, sum, count, last, rate, delta, stddev, quantile, zscore, robust_zscore, absent",
       text: 'median',
     },
   ]);
@@ -178,4 +178,16 @@ t.test('check typeOf on checked trees', async (t) => {
     ['[1]', 'list'],
   ];
   for (const [source, type] of cases) t.equal(typeOf(parseCondition(source).ast!), type, source);
+});
+
+t.test('check zscore minimum samples', async (t) => {
+  const issues = (source: string) => {
+    const parsed = parseCondition(source);
+    return parsed.ast ? checkCondition(parsed.ast, source).map((issue) => issue.message) : parsed.issues.map((issue) => issue.message);
+  };
+  t.same(issues('zscore(latency_ms, 1h, 30) > 3'), []);
+  t.same(issues('robust_zscore(latency_ms, 1h) > 3.5'), []);
+  t.same(issues('zscore(latency_ms, 1h, 1.5) > 3'), ["the third argument of zscore must be a whole number of samples, such as 30, but found '1.5'"]);
+  t.same(issues('robust_zscore(latency_ms, 1h, 1) > 3'), ['robust_zscore needs at least 2 samples to score, but the minimum is 1']);
+  t.same(issues('zscore(latency_ms, 1h, 30, 2) > 3'), ['zscore takes 2 arguments (metric, window) or 3 arguments (metric, window, minimum samples) but was given 4']);
 });

@@ -288,6 +288,7 @@ class Checker {
       const after = index === 0 ? '(' : ',';
       if (parameter === 'metric') this.checkMetricArgument(node, argument, index);
       else if (parameter === 'window') this.checkWindowArgument(argument, after);
+      else if (parameter === 'count') this.checkCountArgument(node, argument, index);
       else this.checkPhiArgument(node, argument, index);
     });
     return info.returns;
@@ -336,6 +337,14 @@ class Checker {
     }
   }
 
+  private checkCountArgument(call: Call, argument: Expr, index: number): void {
+    if (argument.kind !== 'number' || !Number.isInteger(argument.value)) {
+      this.report(argument.loc, `the ${ORDINALS[index]} argument of ${call.name} must be a whole number of samples, such as 30, but found ${this.quote(argument)}`);
+    } else if (argument.value < 2) {
+      this.report(argument.loc, `${call.name} needs at least 2 samples to score, but the minimum is ${argument.value}`);
+    }
+  }
+
   private checkMatchers(matchers: readonly LabelMatcher[]): void {
     for (const matcher of matchers) {
       if (matcher.op === '=~' || matcher.op === '!~') {
@@ -358,5 +367,7 @@ class Checker {
 }
 
 function describeParameter(parameter: Parameter): string {
-  return parameter === 'phi' ? 'φ' : parameter;
+  if (parameter === 'phi') return 'φ';
+  if (parameter === 'count') return 'minimum samples';
+  return parameter;
 }

@@ -32,6 +32,8 @@ export interface WindowSpec {
   rangeMs: number;
   /** The quantile's φ; set for `quantile` only. */
   param?: number;
+  /** Samples the window must hold before `zscore` or `robust_zscore` scores; set only when the condition gives one. */
+  minSamples?: number;
 }
 
 /**
@@ -198,7 +200,7 @@ class Compiler {
   }
 
   windowSlot(spec: WindowSpec): number {
-    const key = `${spec.selector ?? '*'}|${spec.fn}|${spec.rangeMs}|${spec.param ?? ''}`;
+    const key = `${spec.selector ?? '*'}|${spec.fn}|${spec.rangeMs}|${spec.param ?? ''}|${spec.minSamples ?? ''}`;
     let slot = this.windowSlots.get(key);
     if (slot === undefined) {
       slot = this.windows.length;
@@ -281,22 +283,26 @@ class Compiler {
   private windowCall(node: Call): number {
     if (!isWindowFunction(node.name)) throw new Error(`compileCondition: unknown function '${node.name}'`);
     const args = node.args;
-    const window = args[args.length - 1];
-    if (window?.kind !== 'duration') throw new Error(`compileCondition: ${node.name} needs a duration as its last argument`);
+    const window = args.find((argument) => argument.kind === 'duration');
+    if (window?.kind !== 'duration') throw new Error(`compileCondition: ${node.name} needs a duration argument`);
 
     let selector: number | null = null;
     let param: number | undefined;
+    let minSamples: number | undefined;
     if (node.name === 'quantile') {
       const phi = args[0]!;
       param = phi.kind === 'number' ? phi.value : Number.NaN;
       selector = this.selectorSlot(args[1] as MetricSelector, false);
-    } else if (args.length === 2) {
-      selector = this.selectorSlot(args[0] as MetricSelector, false);
+    } else if (args[0]?.kind === 'selector') {
+      selector = this.selectorSlot(args[0], false);
+      const count = args[2];
+      if (count?.kind === 'number') minSamples = count.value;
     }
 
     if (selector !== null && node.name !== 'absent') this.anchoring.add(selector);
     const spec: WindowSpec = { selector, fn: node.name, rangeMs: window.ms };
     if (param !== undefined) spec.param = param;
+    if (minSamples !== undefined) spec.minSamples = minSamples;
     return this.windowSlot(spec);
   }
 

@@ -12,10 +12,14 @@ export type WindowFunction =
   | 'stddev'
   | 'quantile'
   | 'zscore'
+  | 'robust_zscore'
   | 'absent';
 
-/** Kinds of argument: a quantile φ (number literal), a metric selector, a window duration. */
-export type Parameter = 'phi' | 'metric' | 'window';
+/**
+ * Kinds of argument: a quantile φ (number literal), a metric selector, a
+ * window duration, a minimum sample count (integer literal).
+ */
+export type Parameter = 'phi' | 'metric' | 'window' | 'count';
 
 export interface FunctionInfo {
   /** Accepted argument lists; `absent` has two. */
@@ -36,7 +40,22 @@ export const FUNCTIONS: Readonly<Record<WindowFunction, FunctionInfo>> = {
   delta: { signatures: [['metric', 'window']], returns: 'number', summary: 'last sample minus first sample in the window' },
   stddev: { signatures: [['metric', 'window']], returns: 'number', summary: 'population standard deviation of the samples in the window' },
   quantile: { signatures: [['phi', 'metric', 'window']], returns: 'number', summary: 'φ-quantile of the samples in the window, 0 ≤ φ ≤ 1' },
-  zscore: { signatures: [['metric', 'window']], returns: 'number', summary: "z-score of the latest sample against the window's mean and standard deviation" },
+  zscore: {
+    signatures: [
+      ['metric', 'window'],
+      ['metric', 'window', 'count'],
+    ],
+    returns: 'number',
+    summary: "z-score of the latest sample against the window's mean and standard deviation; missing until the window holds the optional minimum count",
+  },
+  robust_zscore: {
+    signatures: [
+      ['metric', 'window'],
+      ['metric', 'window', 'count'],
+    ],
+    returns: 'number',
+    summary: "robust z-score of the latest sample, 0.6745 × (x − median) / MAD over the window; missing until the window holds the optional minimum count",
+  },
   absent: {
     signatures: [['window'], ['metric', 'window']],
     returns: 'boolean',

@@ -54,6 +54,8 @@ export function aggregateWindow(fn: WindowFunction, samples: readonly Sample[], 
       return standardDeviation(values);
     case 'quantile':
       return quantile(param ?? Number.NaN, values);
+    case 'robust_zscore':
+      return robustZscore(values);
     case 'zscore': {
       if (count < 2) return Number.NaN;
       const deviation = standardDeviation(values);
@@ -61,6 +63,18 @@ export function aggregateWindow(fn: WindowFunction, samples: readonly Sample[], 
       return (values[count - 1]! - sum(values) / count) / deviation;
     }
   }
+}
+
+/**
+ * 0.6745 × (latest − median) / MAD, NaN when the MAD is 0 (more than half
+ * the samples equal the median). 0.6745 makes it comparable to a z-score for
+ * normally distributed data.
+ */
+function robustZscore(values: readonly number[]): number {
+  const median = quantile(0.5, values);
+  const mad = quantile(0.5, values.map((value) => Math.abs(value - median)));
+  if (mad === 0) return Number.NaN;
+  return (0.6745 * (values[values.length - 1]! - median)) / mad;
 }
 
 function sum(values: readonly number[]): number {

@@ -59,6 +59,7 @@ export class BoundContext implements EvalContext {
     const window = series?.windows.get(this.windowKeys[slot]!);
     if (!window) return Number.NaN;
     window.advance(this.now);
+    if (spec.minSamples !== undefined && window.size < spec.minSamples) return Number.NaN;
     return window.value();
   }
 

@@ -291,3 +291,24 @@ t.test('RuleEngine drop forgets agents', async (t) => {
   t.same(engine.tick(), [], 'a dropped agent has no deadline');
   t.equal(engine.stats().agents, 0);
 });
+
+t.test('RuleEngine z-score outliers with minimum samples', async (t) => {
+  for (const fn of ['zscore', 'robust_zscore']) {
+    const engine = new RuleEngine(rules(`- { name: Outlier, condition: "${fn}(latency_ms, 10m, 20) > 3", severity: warning }`), { allowedLatenessMs: MINUTE });
+    const states: string[] = [];
+    const feed = (i: number, value: number) => {
+      for (const event of engine.observe(batch('web-1', T0 + i * 10 * SECOND, { latency_ms: value }))) states.push(`${i}:${event.state}:${event.value.toFixed(1)}`);
+    };
+
+    // A spike at the 10th sample is not scored: the window holds fewer than 20.
+    for (let i = 0; i < 9; i++) feed(i, 10 + (i % 3));
+    feed(9, 500);
+    t.same(states, [], `${fn}: no score before 20 samples`);
+
+    for (let i = 10; i < 40; i++) feed(i, 10 + (i % 3));
+    feed(40, 500);
+    t.equal(states.length, 1, `${fn}: the spike after 20 samples fires`);
+    t.match(states[0], /^40:firing:/);
+    t.ok(Number(states[0]!.split(':')[2]) > 3, `${fn}: the event carries the score as its value`);
+  }
+});
