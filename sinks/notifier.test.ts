@@ -46,14 +46,17 @@ class ScriptedChannel implements Channel {
   }
 }
 
-function setup(outcomes: Array<Error | 'ok'>, retry: Record<string, unknown> = {}) {
+function setup(outcomes: Array<Error | 'ok'>, retry: Record<string, unknown> = {}, receivers: unknown[] = []) {
   const clock = new ManualClock(T0);
   const channel = new ScriptedChannel(clock, outcomes);
   const records: DeliveryRecord[] = [];
   const dedupLog = new MemoryDedupLog(clock);
-  const config = notifierConfigSchema.parse({ retry: { max_attempts: 4, initial_backoff: '1s', max_backoff: '3s', max_retry_after: '1m', ...retry } });
+  const config = notifierConfigSchema.parse({ retry: { max_attempts: 4, initial_backoff: '1s', max_backoff: '3s', max_retry_after: '1m', ...retry }, receivers });
   const notifier = new Notifier({
-    channels: new Map([['oncall', channel]]),
+    channels: new Map<string, Channel>([
+      ['oncall', channel],
+      ['team-chat', new ScriptedChannel(clock, [])],
+    ]),
     store: { writeDeliveries: async (deliveries) => void records.push(...deliveries) },
     dedupLog,
     clock,
@@ -179,4 +182,83 @@ t.test('Notifier propagates a store failure', async (t) => {
     config: notifierConfigSchema.parse({}),
   });
   await t.rejects(notifier.deliver(notification), { message: 'store unavailable' });
+});
+
+/** The notification of transition `sequence`, so that each has its own idempotency key. */
+const transition = (sequence: number, receiver = 'oncall'): Notification => ({
+  ...notification,
+  receiver,
+  idempotencyKey: `fp-cpu-web1:${sequence}:${receiver}`,
+  alert: { ...alert, sequence },
+});
+
+const limited = (rateLimit: Record<string, unknown>) => [{ name: 'oncall', type: 'console', rate_limit: rateLimit }];
+
+t.test('Notifier waits for a rate limit slot', async (t) => {
+  const { clock, channel, records, notifier } = setup([], {}, limited({ max: 2, per: '1m', max_wait: '2m' }));
+  t.equal(await notifier.deliver(transition(1)), 'delivered');
+  t.equal(await notifier.deliver(transition(2)), 'delivered');
+  t.equal(await deliverWithTime(notifier, clock, transition(3)), 'delivered', 'the third waited');
+  t.same(channel.calls, [T0, T0, T0 + 60_000], 'the third waited until the first left the window');
+  t.same(records.map((record) => record.outcome), ['delivered', 'delivered', 'delivered']);
+});
+
+t.test('Notifier records rate limited', async (t) => {
+  const { channel, records, notifier, dedupLog } = setup([], {}, limited({ max: 1, per: '1m', max_wait: '10s' }));
+  t.equal(await notifier.deliver(transition(1)), 'delivered');
+  const result = await notifier.deliverWithResult(transition(2));
+
+  t.equal(result.outcome, 'rate_limited');
+  t.equal(result.attempts, 0);
+  t.equal(result.error, 'rate limited: receiver oncall allows 1 notifications per 1m, and the next slot frees in 60000 ms, later than max_wait 10s');
+  t.equal(channel.calls.length, 1, 'the channel was not called');
+  t.same(records[1], {
+    ts: T0,
+    idempotencyKey: 'fp-cpu-web1:2:oncall',
+    fingerprint: 'fp-cpu-web1',
+    receiver: 'oncall',
+    channel: 'scripted',
+    outcome: 'rate_limited',
+    attempts: 0,
+    error: result.error,
+  });
+  t.equal(await dedupLog.claim('fp-cpu-web1:2:oncall', 1_000), true, 'claim released');
+});
+
+t.test('Notifier max_wait 0 never waits', async (t) => {
+  const { clock, notifier } = setup([], {}, limited({ max: 1, per: '1s', max_wait: '0s' }));
+  t.equal(await notifier.deliver(transition(1)), 'delivered');
+  t.equal(await notifier.deliver(transition(2)), 'rate_limited');
+  await clock.advance(1_000);
+  t.equal(await notifier.deliver(transition(3)), 'delivered', 'a slot frees once the window passes');
+});
+
+t.test('Notifier rate limits each receiver', async (t) => {
+  const { notifier } = setup([], {}, limited({ max: 1, per: '1m', max_wait: '0s' }));
+  t.equal(await notifier.deliver(transition(1)), 'delivered');
+  t.equal(await notifier.deliver(transition(2)), 'rate_limited', 'oncall is over its limit');
+  t.equal(await notifier.deliver(transition(2, 'team-chat')), 'delivered', 'team-chat has no limit');
+});
+
+t.test('Notifier abort during a rate wait', async (t) => {
+  const { clock, notifier, records, dedupLog } = setup([], {}, limited({ max: 1, per: '1m', max_wait: '2m' }));
+  await notifier.deliver(transition(1));
+  const controller = new AbortController();
+  const waiting = notifier.deliver(transition(2), controller.signal);
+  await clock.advance(1_000);
+  controller.abort(new Error('shutting down'));
+  await t.rejects(waiting, { message: 'shutting down' });
+  t.equal(records.length, 1, 'nothing recorded for the aborted one');
+  t.equal(await dedupLog.claim('fp-cpu-web1:2:oncall', 1_000), true, 'claim released');
+});
+
+t.test('Notifier result of exhausted attempts', async (t) => {
+  const { clock, notifier } = setup([retryable(), retryable(), retryable(), retryable()]);
+  let settled = false;
+  const pending = notifier.deliverWithResult(notification).finally(() => {
+    settled = true;
+  });
+  while (!settled) await clock.advance(100);
+  const result = await pending;
+  t.same(result, { outcome: 'failed', channel: 'scripted', attempts: 4, error: 'HTTP 503 (gave up after 4 attempts)', at: T0 + 3_000 });
 });

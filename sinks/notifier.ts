@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import type { Clock } from '../pipeline/clock/index.js';
+import { formatDuration } from '../pipeline/config/duration.js';
 import { duration } from '../pipeline/config/fields.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { Notification } from '../pipeline/messages/notification.js';
 import type { DedupLog } from '../pipeline/state/dedup-log.js';
-import type { DeliveryRecord, Store } from '../pipeline/store/store.js';
+import type { DeliveryOutcome, DeliveryRecord, Store } from '../pipeline/store/store.js';
 import { type Channel, DeliveryError } from './channels/channel.js';
 import { receiversSchema } from './channels/registry.js';
+import { type RateLimitConfig, SlidingWindowLimiter } from './rate-limit.js';
 import { fullJitterDelayMs } from './retry.js';
 
 /**
@@ -15,7 +17,7 @@ import { fullJitterDelayMs } from './retry.js';
  *   dedup_ttl: 24h
  *   retry: { max_attempts: 5, initial_backoff: 500ms, max_backoff: 30s, max_retry_after: 5m }
  *   receivers:
- *     - { name: oncall, type: webhook, url: { env: ONCALL_WEBHOOK_URL } }
+ *     - { name: oncall, type: webhook, url: { env: ONCALL_WEBHOOK_URL }, rate_limit: { max: 30, per: 1m } }
  * ```
  */
 export const notifierConfigSchema = z
@@ -46,13 +48,27 @@ export interface NotifierOptions {
   dedupLog: DedupLog;
   clock: Clock;
   logger: Logger;
-  config: Pick<NotifierConfig, 'dedup_ttl' | 'retry'>;
+  /** `receivers` is read for each receiver's rate_limit only; channels come from `channels`. */
+  config: Pick<NotifierConfig, 'dedup_ttl' | 'retry'> & { receivers?: ReadonlyArray<{ name: string; rate_limit?: RateLimitConfig | undefined }> };
   /** Source of jitter in [0, 1); Math.random unless given. */
   random?: () => number;
 }
 
-/** Outcome of one notification. */
-export type NotifyOutcome = 'delivered' | 'failed' | 'duplicate';
+/** Outcome of one notification: a stored DeliveryOutcome, or `duplicate`, which is not stored. */
+export type NotifyOutcome = DeliveryOutcome | 'duplicate';
+
+/** Outcome of delivering one notification, with the fields its DeliveryRecord stores. */
+export interface DeliveryResult {
+  outcome: NotifyOutcome;
+  /** Channel type, `unknown` for an unknown receiver; absent for a duplicate. */
+  channel?: string;
+  /** Attempts made; 0 for a duplicate, an unknown receiver or a rate-limited notification. */
+  attempts: number;
+  /** Reason it was not delivered; absent when delivered or a duplicate. */
+  error?: string;
+  /** Notifier time at which the outcome was known (ms since epoch), the record's `ts`. */
+  at: number;
+}
 
 /**
  * Delivers notifications to their receivers' channels and skips an
@@ -61,10 +77,20 @@ export type NotifyOutcome = 'delivered' | 'failed' | 'duplicate';
  *
  * Stages, in order:
  * 1. Claim the key in the dedup log. A duplicate stops here.
- * 2. Attempt delivery. Retryable failures are retried with exponential
+ * 2. Take a slot of the receiver's rate limit, waiting up to its max_wait
+ *    for one to free. Without a slot the outcome is `rate_limited`.
+ * 3. Attempt delivery. Retryable failures are retried with exponential
  *    backoff and full jitter, waiting at least as long as a Retry-After header requests.
- * 3. Record a DeliveryRecord through the store. When delivery finally fails,
- *    the claim is released first, so that a redelivery tries again.
+ * 4. Record a DeliveryRecord through the store. When delivery finally fails
+ *    or is rate limited, the claim is released first, so that a redelivery
+ *    tries again.
+ *
+ * The caller decides what happens to a notification that was not delivered;
+ * the sink role publishes it to the dead-letters topic.
+ *
+ * NOTE: rate limits are counted in this process. That is exact while one
+ * notifier consumes a receiver's partition, which the bus ensures outside a
+ * rebalance, because notifications are keyed by receiver.
  *
  * NOTE: a crash between a successful delivery and the end of `deliver` leaves
  * the key claimed, so the redelivered notification counts as a duplicate and
@@ -78,25 +104,36 @@ export type NotifyOutcome = 'delivered' | 'failed' | 'duplicate';
  */
 export class Notifier {
   private readonly random: () => number;
+  /** Rate limit of each receiver that has one, by receiver name. */
+  private readonly limits = new Map<string, { config: RateLimitConfig; limiter: SlidingWindowLimiter }>();
 
   constructor(private readonly options: NotifierOptions) {
     this.random = options.random ?? Math.random;
+    for (const receiver of options.config.receivers ?? []) {
+      if (receiver.rate_limit) {
+        this.limits.set(receiver.name, { config: receiver.rate_limit, limiter: new SlidingWindowLimiter(receiver.rate_limit.max, receiver.rate_limit.per) });
+      }
+    }
   }
 
   /**
    * Delivers one notification and resolves with its outcome once the
    * delivery record is written. Rejects when the dedup log or the store fails.
-   * Also rejects when `signal` aborts a wait between attempts, after
-   * releasing the claim.
+   * Also rejects when `signal` aborts a wait, after releasing the claim.
    */
   async deliver(notification: Notification, signal?: AbortSignal): Promise<NotifyOutcome> {
+    return (await this.deliverWithResult(notification, signal)).outcome;
+  }
+
+  /** Same as `deliver`, and also returns the attempts and the error that the delivery record holds. */
+  async deliverWithResult(notification: Notification, signal?: AbortSignal): Promise<DeliveryResult> {
     const { dedupLog, logger } = this.options;
     const key = notification.idempotencyKey;
     const log = logger.child({ idempotencyKey: key, receiver: notification.receiver, fingerprint: notification.alert.fingerprint });
 
     if (!(await dedupLog.claim(key, this.options.config.dedup_ttl))) {
       log.debug('notification already delivered; skipped as a duplicate');
-      return 'duplicate';
+      return { outcome: 'duplicate', attempts: 0, at: this.options.clock.now() };
     }
 
     const channel = this.options.channels.get(notification.receiver);
@@ -104,12 +141,17 @@ export class Notifier {
       await dedupLog.release(key);
       const error = `unknown receiver ${notification.receiver}; add it to notifier.receivers`;
       log.error(error);
-      await this.record(notification, 'unknown', 'failed', 0, error);
-      return 'failed';
+      return this.record(notification, { outcome: 'failed', channel: 'unknown', attempts: 0, error });
     }
 
     let result: AttemptsResult;
     try {
+      const rateLimited = await this.takeSlot(notification.receiver, log, signal);
+      if (rateLimited !== undefined) {
+        await dedupLog.release(key);
+        log.warn({ channel: channel.type, error: rateLimited }, 'notification rate limited');
+        return this.record(notification, { outcome: 'rate_limited', channel: channel.type, attempts: 0, error: rateLimited });
+      }
       result = await this.attempt(channel, notification, log, signal);
     } catch (error) {
       await dedupLog.release(key);
@@ -118,14 +160,42 @@ export class Notifier {
 
     if (result.error === undefined) {
       log.info({ channel: channel.type, attempts: result.attempts }, 'notification delivered');
-      await this.record(notification, channel.type, 'delivered', result.attempts);
-      return 'delivered';
+      return this.record(notification, { outcome: 'delivered', channel: channel.type, attempts: result.attempts });
     }
 
     await dedupLog.release(key);
     log.error({ channel: channel.type, attempts: result.attempts, error: result.error }, 'notification delivery failed');
-    await this.record(notification, channel.type, 'failed', result.attempts, result.error);
-    return 'failed';
+    return this.record(notification, { outcome: 'failed', channel: channel.type, attempts: result.attempts, error: result.error });
+  }
+
+  /**
+   * Takes a slot of the receiver's rate limit, sleeping until one frees as
+   * long as the total wait stays within max_wait. Returns undefined once a
+   * slot is taken (or the receiver has no limit), else the reason it is
+   * rate limited.
+   */
+  private async takeSlot(receiver: string, log: Logger, signal?: AbortSignal): Promise<string | undefined> {
+    const limit = this.limits.get(receiver);
+    if (!limit) return undefined;
+
+    const { clock } = this.options;
+    const deadline = clock.now() + limit.config.max_wait;
+    for (;;) {
+      const now = clock.now();
+      const waitMs = limit.limiter.waitMs(now);
+      if (waitMs === 0) {
+        limit.limiter.take(now);
+        return undefined;
+      }
+      if (now + waitMs > deadline) {
+        return (
+          `rate limited: receiver ${receiver} allows ${limit.config.max} notifications per ${formatDuration(limit.config.per)}, ` +
+          `and the next slot frees in ${waitMs} ms, later than max_wait ${formatDuration(limit.config.max_wait)}`
+        );
+      }
+      log.info({ delayMs: waitMs }, 'receiver rate limit reached; waiting for a free slot');
+      await clock.sleep(waitMs, signal);
+    }
   }
 
   /** Calls the channel until it succeeds, fails for good, or attempts run out. */
@@ -160,18 +230,21 @@ export class Notifier {
     }
   }
 
-  private async record(notification: Notification, channel: string, outcome: DeliveryRecord['outcome'], attempts: number, error?: string): Promise<void> {
+  /** Writes the DeliveryRecord of an outcome and returns the outcome with its time. */
+  private async record(notification: Notification, outcome: Omit<DeliveryResult, 'at'> & { outcome: DeliveryOutcome; channel: string }): Promise<DeliveryResult> {
+    const result: DeliveryResult = { ...outcome, at: this.options.clock.now() };
     const record: DeliveryRecord = {
-      ts: this.options.clock.now(),
+      ts: result.at,
       idempotencyKey: notification.idempotencyKey,
       fingerprint: notification.alert.fingerprint,
       receiver: notification.receiver,
-      channel,
-      outcome,
-      attempts,
+      channel: outcome.channel,
+      outcome: outcome.outcome,
+      attempts: result.attempts,
     };
-    if (error !== undefined) record.error = error;
+    if (result.error !== undefined) record.error = result.error;
     await this.options.store.writeDeliveries([record]);
+    return result;
   }
 }
 

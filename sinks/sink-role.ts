@@ -1,24 +1,28 @@
 import type { Bus, DeliveredRecord, Subscription } from '../pipeline/bus/bus.js';
 import type { Logger } from '../pipeline/log/logger.js';
+import type { DeadLetter } from '../pipeline/messages/dead-letter.js';
+import type { Notification } from '../pipeline/messages/notification.js';
 import type { TopicSpec } from '../pipeline/messages/topics.js';
-import { ALERTS, METRICS, NOTIFICATIONS, PayloadError } from '../pipeline/messages/topics.js';
+import { ALERTS, DEAD_LETTERS, METRICS, NOTIFICATIONS, PayloadError } from '../pipeline/messages/topics.js';
 import type { Store } from '../pipeline/store/store.js';
-import type { Notifier } from './notifier.js';
+import type { DeliveryResult, Notifier } from './notifier.js';
 
 export interface SinkRoleDeps {
   bus: Bus;
   store: Store;
   notifier: Notifier;
-  topics: { metrics: string; alerts: string; notifications: string };
-  groups: { metrics: string; alerts: string; notifications: string };
+  topics: { metrics: string; alerts: string; notifications: string; deadLetters: string };
+  groups: { metrics: string; alerts: string; notifications: string; deadLetters: string };
   logger: Logger;
 }
 
 /**
  * Starts the sink role: every sample and alert transition goes to the store,
- * every notification to its receiver. Each handler resolves only after the
- * store write or the delivery finished, so the bus commits nothing that
- * could still be lost.
+ * every notification to its receiver. A notification that failed for good
+ * or was rate limited goes to the dead-letters topic, after its delivery
+ * record. Each handler resolves only after the store write, the delivery and
+ * any dead-letter publish finished, so the bus commits nothing that could
+ * still be lost.
  */
 export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]> {
   const { bus, store, notifier, logger } = deps;
@@ -48,12 +52,51 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
     group: deps.groups.notifications,
     handle: async (records) => {
       for (const notification of decodeAll(NOTIFICATIONS, records, logger)) {
-        await notifier.deliver(notification);
+        const result = await notifier.deliverWithResult(notification);
+        const letter = deadLetter(notification, result);
+        if (letter) await bus.publish(deps.topics.deadLetters, [{ key: notification.receiver, value: JSON.stringify(letter) }]);
       }
     },
   });
 
-  return [metrics, alerts, notifications];
+  // The in-process bus keeps a record until every group that subscribed to
+  // its topic has handled it, so a topic without any group would keep its
+  // records for good. This group logs each dead letter once; tools that
+  // replay dead letters read the topic with a group of their own.
+  const deadLetters = await bus.subscribe({
+    topic: deps.topics.deadLetters,
+    group: deps.groups.deadLetters,
+    handle: async (records) => {
+      for (const letter of decodeAll(DEAD_LETTERS, records, logger)) {
+        logger.warn(
+          {
+            idempotencyKey: letter.notification.idempotencyKey,
+            receiver: letter.notification.receiver,
+            fingerprint: letter.notification.alert.fingerprint,
+            outcome: letter.outcome,
+            attempts: letter.attempts,
+            error: letter.error,
+          },
+          'notification dead-lettered; publish it to the notifications topic again to retry',
+        );
+      }
+    },
+  });
+
+  return [metrics, alerts, notifications, deadLetters];
+}
+
+/** Builds the dead letter of a notification that was not delivered; returns undefined when it was delivered or a duplicate. */
+export function deadLetter(notification: Notification, result: DeliveryResult): DeadLetter | undefined {
+  if (result.outcome !== 'failed' && result.outcome !== 'rate_limited') return undefined;
+  return {
+    version: 1,
+    notification,
+    outcome: result.outcome,
+    error: result.error ?? result.outcome,
+    attempts: result.attempts,
+    failedAt: result.at,
+  };
 }
 
 /** Decodes records, logging and skipping any that no version of fleetpulse can read. */

@@ -108,7 +108,7 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
 
     if (sink) {
       const notifierLogger = logger.child({ component: 'notifier' });
-      const channels = createChannels(config.notifier.receivers, { logger: notifierLogger, clock, env: options.env ?? process.env });
+      const channels = await createChannels(config.notifier.receivers, { logger: notifierLogger, clock, env: options.env ?? process.env });
       const notifier = new Notifier({ channels, store: sink.store, dedupLog: sink.dedupLog, clock, logger: notifierLogger, config: config.notifier });
       subscriptions.push(
         ...(await startSinkRole({
@@ -116,7 +116,7 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
           store: sink.store,
           notifier,
           topics: names,
-          groups: { metrics: names.groups.sinkMetrics, alerts: names.groups.sinkAlerts, notifications: names.groups.notifier },
+          groups: { metrics: names.groups.sinkMetrics, alerts: names.groups.sinkAlerts, notifications: names.groups.notifier, deadLetters: names.groups.deadLetters },
           logger: logger.child({ component: 'sink' }),
         })),
       );

@@ -7,12 +7,16 @@ export interface TopicNames {
   metrics: string;
   alerts: string;
   notifications: string;
+  /** Notifications the notifier gave up on. */
+  deadLetters: string;
   groups: {
     processor: string;
     router: string;
     sinkMetrics: string;
     sinkAlerts: string;
     notifier: string;
+    /** The sink role's group that logs dead letters. */
+    deadLetters: string;
   };
 }
 
@@ -22,12 +26,14 @@ export function topicNames(bus: BusConfig): TopicNames {
     metrics: `${prefix}metrics`,
     alerts: `${prefix}alerts`,
     notifications: `${prefix}notifications`,
+    deadLetters: `${prefix}dead-letters`,
     groups: {
       processor: `${prefix}processor`,
       router: `${prefix}router`,
       sinkMetrics: `${prefix}sink-metrics`,
       sinkAlerts: `${prefix}sink-alerts`,
       notifier: `${prefix}notifier`,
+      deadLetters: `${prefix}dead-letter-log`,
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AlertEvent } from './alert-event.js';
+import type { DeadLetter } from './dead-letter.js';
 import type { IngestedBatch } from './metric-batch.js';
 import type { Notification } from './notification.js';
 import { isPlainObject } from './validation.js';
@@ -55,4 +56,9 @@ export const NOTIFICATIONS: TopicSpec<Notification> = {
   decode: decoderFor('notifications', ['idempotencyKey', 'receiver', 'alert']),
 };
 
-export const ALL_TOPICS = [METRICS, ALERTS, NOTIFICATIONS] as const;
+export const DEAD_LETTERS: TopicSpec<DeadLetter> = {
+  name: 'dead-letters',
+  decode: decoderFor('dead-letters', ['notification', 'error', 'attempts', 'failedAt']),
+};
+
+export const ALL_TOPICS = [METRICS, ALERTS, NOTIFICATIONS, DEAD_LETTERS] as const;

@@ -31,7 +31,13 @@ export interface AlertQuery {
   limit?: number;
 }
 
-export type DeliveryOutcome = 'delivered' | 'failed';
+/**
+ * Outcome of delivering one notification: `delivered`, `failed` after its
+ * last attempt, or `rate_limited`. A rate-limited notification was never
+ * attempted, because the receiver's rate limit had no free slot within its
+ * max_wait.
+ */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'rate_limited';
 
 /** One attempt sequence to deliver a notification, as stored. */
 export interface DeliveryRecord {

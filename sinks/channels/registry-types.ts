@@ -9,6 +9,10 @@ import type { Channel, ChannelContext } from './channel.js';
 export interface ChannelType<S extends z.ZodType> {
   readonly type: string;
   readonly configSchema: S;
-  /** Builds the channel; throws ChannelConfigError when the configuration cannot be resolved. */
-  create(config: z.output<S>, context: ChannelContext): Channel;
+  /**
+   * Builds the channel; throws (or rejects with) ChannelConfigError when the
+   * configuration cannot be resolved. Only the `module` type needs to be
+   * asynchronous, because it imports code.
+   */
+  create(config: z.output<S>, context: ChannelContext): Channel | Promise<Channel>;
 }

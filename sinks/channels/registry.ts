@@ -1,7 +1,12 @@
 import { z } from 'zod';
+import { rateLimitSchema } from '../rate-limit.js';
 import type { Channel, ChannelContext } from './channel.js';
 import { consoleChannel } from './console/index.js';
+import { emailChannel } from './email/index.js';
+import { moduleChannel } from './module/index.js';
 import type { ChannelType } from './registry-types.js';
+import { slackChannel } from './slack/index.js';
+import { telegramChannel } from './telegram/index.js';
 import { webhookChannel } from './webhook/index.js';
 
 export type { ChannelType } from './registry-types.js';
@@ -14,14 +19,29 @@ export type { ChannelType } from './registry-types.js';
 export const CHANNEL_TYPES = {
   console: consoleChannel,
   webhook: webhookChannel,
+  slack: slackChannel,
+  email: emailChannel,
+  telegram: telegramChannel,
+  module: moduleChannel,
 } as const;
 
 const receiverName = z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'expected 1 to 64 letters, digits, dots, dashes or underscores');
 
+/** Keys every receiver has besides its channel's own. */
+const receiverFields = {
+  name: receiverName,
+  /** Notifications per window for this receiver; unlimited when absent. */
+  rate_limit: rateLimitSchema.optional(),
+};
+
 /** One receiver: a name that alert rules refer to in `notify`, and a channel type with its settings. */
 export const receiverConfigSchema = z.discriminatedUnion('type', [
-  consoleChannel.configSchema.extend({ name: receiverName }),
-  webhookChannel.configSchema.extend({ name: receiverName }),
+  consoleChannel.configSchema.extend(receiverFields),
+  webhookChannel.configSchema.extend(receiverFields),
+  slackChannel.configSchema.extend(receiverFields),
+  emailChannel.configSchema.extend(receiverFields),
+  telegramChannel.configSchema.extend(receiverFields),
+  moduleChannel.configSchema.extend(receiverFields),
 ]);
 
 export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
@@ -38,18 +58,32 @@ export const receiversSchema = z
     });
   });
 
-/** Builds the channel of a validated receiver configuration. */
-export function createChannel(config: ReceiverConfig, context: Omit<ChannelContext, 'receiver'>): Channel {
+/**
+ * Builds the channel of a validated receiver configuration. Asynchronous
+ * because a `module` receiver imports its code; the built-in types resolve
+ * at once.
+ */
+export async function createChannel(config: ReceiverConfig, context: Omit<ChannelContext, 'receiver'>): Promise<Channel> {
   const channelContext: ChannelContext = { ...context, receiver: config.name };
   switch (config.type) {
     case 'console':
       return CHANNEL_TYPES.console.create(config, channelContext);
     case 'webhook':
       return CHANNEL_TYPES.webhook.create(config, channelContext);
+    case 'slack':
+      return CHANNEL_TYPES.slack.create(config, channelContext);
+    case 'email':
+      return CHANNEL_TYPES.email.create(config, channelContext);
+    case 'telegram':
+      return CHANNEL_TYPES.telegram.create(config, channelContext);
+    case 'module':
+      return CHANNEL_TYPES.module.create(config, channelContext);
   }
 }
 
-/** Builds every receiver's channel, keyed by receiver name. */
-export function createChannels(receivers: readonly ReceiverConfig[], context: Omit<ChannelContext, 'receiver'>): Map<string, Channel> {
-  return new Map(receivers.map((receiver) => [receiver.name, createChannel(receiver, context)]));
+/** Builds every receiver's channel, keyed by receiver name; rejects on the first receiver that cannot be built. */
+export async function createChannels(receivers: readonly ReceiverConfig[], context: Omit<ChannelContext, 'receiver'>): Promise<Map<string, Channel>> {
+  const channels = new Map<string, Channel>();
+  for (const receiver of receivers) channels.set(receiver.name, await createChannel(receiver, context));
+  return channels;
 }

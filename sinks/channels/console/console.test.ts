@@ -39,7 +39,7 @@ t.test('console channel logs at warn level', async (t) => {
     },
   });
   const logger = createLogger({ level: 'info', component: 'notifier', destination });
-  const channel = createChannel(receiverConfigSchema.parse({ name: 'log', type: 'console' }), { logger, clock: new ManualClock(T0), env: {} });
+  const channel = await createChannel(receiverConfigSchema.parse({ name: 'log', type: 'console' }), { logger, clock: new ManualClock(T0), env: {} });
 
   t.equal(channel.type, 'console');
   await channel.deliver(notification);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../../pipeline/config/fields.js';
-import { envReference } from '../config-fields.js';
+import { envReference, fileReference } from '../config-fields.js';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -22,13 +22,19 @@ const webhookUrl = z.string().refine(
 const headerValue = z.union([
   z.string().regex(/^[^\r\n\0]*$/, 'header values must not contain line breaks or NUL'),
   envReference,
+  fileReference,
 ]);
 
 /**
- * POSTs each notification as JSON to a URL.
+ * POSTs each notification as JSON to a URL, in fleetpulse's own shape
+ * (`format: native`, the default) or in the shape of Prometheus
+ * Alertmanager's webhook receiver (`format: alertmanager`, payload version
+ * "4"), so that tools written for Alertmanager accept fleetpulse alerts.
+ * Both send the idempotency key in the Idempotency-Key header.
  *
- * The URL and header values may name an environment variable instead of
- * holding the value (`{ env: NAME }`), so that tokens stay out of files.
+ * The URL and header values may name an environment variable or a file
+ * instead of holding the value (`{ env: NAME }`, `{ file: PATH }`), so that
+ * tokens stay out of configuration files.
  * Neither the URL's path and query nor any header value reaches a log line
  * or an error message, because many webhook URLs carry a token.
  *
@@ -38,6 +44,8 @@ const headerValue = z.union([
  *     type: webhook
  *     url: { env: ONCALL_WEBHOOK_URL }
  *     timeout: 5s
+ *     format: alertmanager
+ *     external_url: https://fleetpulse.example.com
  *     headers:
  *       Authorization: { env: ONCALL_WEBHOOK_AUTHORIZATION }
  *       X-Team: platform
@@ -45,9 +53,13 @@ const headerValue = z.union([
  */
 export const webhookConfigSchema = z.strictObject({
   type: z.literal('webhook'),
-  url: z.union([webhookUrl, envReference]),
+  url: z.union([webhookUrl, envReference, fileReference]),
   /** Time one POST may take, connection included, before it fails as retryable. */
   timeout: duration({ min: 1 }).prefault('10s'),
+  /** Payload shape: `native` (fleetpulse's, with the idempotency key in the body) or `alertmanager`. */
+  format: z.enum(['native', 'alertmanager']).default('native'),
+  /** `externalURL` of Alertmanager-shaped payloads: where people reach fleetpulse. */
+  external_url: z.url({ protocol: /^https?$/ }).optional(),
   /** Extra request headers. */
   headers: z
     .record(z.string().regex(HEADER_NAME, 'expected an HTTP header name'), headerValue)

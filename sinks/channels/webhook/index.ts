@@ -3,12 +3,13 @@ import type { Channel, ChannelContext } from '../channel.js';
 import { resolveValue } from '../config-fields.js';
 import type { ChannelType } from '../registry-types.js';
 import { type WebhookConfig, webhookConfigSchema } from './config.js';
-import { encodeWebhookPayload } from './encode.js';
+import { encodeAlertmanagerPayload, encodeWebhookPayload } from './encode.js';
 import { WebhookTransport } from './transport.js';
 
 export class WebhookChannel implements Channel {
   readonly type = 'webhook';
   private readonly transport: WebhookTransport;
+  private readonly encode: (notification: Notification) => string;
 
   /** Resolves environment-backed values; throws ChannelConfigError naming a missing variable. */
   constructor(config: WebhookConfig, context: ChannelContext) {
@@ -25,10 +26,11 @@ export class WebhookChannel implements Channel {
     }
 
     this.transport = new WebhookTransport({ url, headers, timeoutMs: config.timeout, clock: context.clock, receiver: context.receiver });
+    this.encode = config.format === 'alertmanager' ? (notification) => encodeAlertmanagerPayload(notification, config.external_url) : encodeWebhookPayload;
   }
 
   async deliver(notification: Notification): Promise<void> {
-    await this.transport.post({ body: encodeWebhookPayload(notification), idempotencyKey: notification.idempotencyKey });
+    await this.transport.post({ body: this.encode(notification), idempotencyKey: notification.idempotencyKey });
   }
 }
 

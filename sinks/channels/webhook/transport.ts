@@ -88,7 +88,9 @@ export class WebhookTransport {
   /**
    * Quotes the start of an error response, which usually explains what the
    * receiver rejected. Configured header values are masked in case the
-   * receiver echoes the request.
+   * receiver echoes the request. So are the URL's path and query, because
+   * they often contain a token. The longest secrets are masked first, so a
+   * shorter one inside them cannot leave the rest showing.
    */
   private async quoteBody(response: Response): Promise<string> {
     let text: string;
@@ -98,7 +100,9 @@ export class WebhookTransport {
       return '';
     }
     if (text === '') return '';
-    for (const secret of Object.values(this.options.headers)) {
+    const { url } = this.options;
+    const secrets = [...Object.values(this.options.headers), `${url.pathname}${url.search}`, url.pathname, url.search.slice(1)].sort((a, b) => b.length - a.length);
+    for (const secret of secrets) {
       if (secret.length >= 4) text = text.split(secret).join('[redacted]');
     }
     const shortened = text.length > MAX_QUOTED_BODY ? `${text.slice(0, MAX_QUOTED_BODY)}…` : text;

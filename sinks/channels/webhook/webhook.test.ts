@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ManualClock } from '../../../pipeline/clock/index.js';
 import { silentLogger } from '../../../pipeline/log/logger.js';
@@ -64,7 +67,7 @@ async function startServer(t: Test, handler: Handler): Promise<{ url: string; re
   return { url: `http://127.0.0.1:${port}/hooks/alert?token=url-secret`, requests };
 }
 
-function webhook(url: string, extra: Record<string, unknown> = {}, env: Record<string, string> = { ONCALL_AUTHORIZATION: TOKEN }, clock = new ManualClock(T0)): Channel {
+async function webhook(url: string, extra: Record<string, unknown> = {}, env: Record<string, string> = { ONCALL_AUTHORIZATION: TOKEN }, clock = new ManualClock(T0)): Promise<Channel> {
   const config = receiverConfigSchema.parse({
     name: 'oncall',
     type: 'webhook',
@@ -94,7 +97,7 @@ function checkNoSecrets(t: Test, error: DeliveryError): void {
 
 t.test('webhook posts the notification', async (t) => {
   const server = await startServer(t, (_request, response) => response.writeHead(204).end());
-  await webhook(server.url).deliver(notification);
+  await (await webhook(server.url)).deliver(notification);
 
   t.equal(server.requests.length, 1);
   const [request] = server.requests;
@@ -115,7 +118,7 @@ t.test('webhook posts the notification', async (t) => {
 
 t.test('webhook 503 is retryable with Retry-After', async (t) => {
   const server = await startServer(t, (_request, response) => response.writeHead(503, { 'Retry-After': '7' }).end('overloaded'));
-  const error = await deliveryError(t, webhook(server.url));
+  const error = await deliveryError(t, await webhook(server.url));
   t.equal(error.retryable, true);
   t.equal(error.status, 503);
   t.equal(error.retryAfterMs, 7_000);
@@ -126,7 +129,7 @@ t.test('webhook 503 is retryable with Retry-After', async (t) => {
 t.test('webhook 429 reads an HTTP-date Retry-After', async (t) => {
   const retryAt = new Date(T0 + 90_000).toUTCString();
   const server = await startServer(t, (_request, response) => response.writeHead(429, { 'Retry-After': retryAt }).end());
-  const error = await deliveryError(t, webhook(server.url));
+  const error = await deliveryError(t, await webhook(server.url));
   t.equal(error.retryable, true);
   t.equal(error.retryAfterMs, 90_000, 'relative to the injected clock');
 });
@@ -134,7 +137,7 @@ t.test('webhook 429 reads an HTTP-date Retry-After', async (t) => {
 t.test('webhook 4xx is permanent', async (t) => {
   // The receiver echoes the request headers, as some debugging endpoints do.
   const server = await startServer(t, (request, response) => response.writeHead(400).end(`invalid payload; you sent authorization=${String(request.headers.authorization)}`));
-  const error = await deliveryError(t, webhook(server.url));
+  const error = await deliveryError(t, await webhook(server.url));
   t.equal(error.retryable, false);
   t.equal(error.status, 400);
   t.equal(error.retryAfterMs, undefined);
@@ -147,7 +150,7 @@ t.test('webhook does not follow redirects', async (t) => {
     if (request.url === '/elsewhere') response.writeHead(204).end();
     else response.writeHead(302, { Location: '/elsewhere' }).end();
   });
-  const error = await deliveryError(t, webhook(server.url));
+  const error = await deliveryError(t, await webhook(server.url));
   t.equal(error.retryable, false);
   t.match(error.message, /HTTP 302.*redirects are not followed/);
   t.equal(server.requests.length, 1, 'the redirect target was never requested');
@@ -156,7 +159,7 @@ t.test('webhook does not follow redirects', async (t) => {
 t.test('webhook timeout is retryable', async (t) => {
   // Never responds; the teardown closes the open connection.
   const server = await startServer(t, () => {});
-  const error = await deliveryError(t, webhook(server.url, { timeout: '200ms' }));
+  const error = await deliveryError(t, await webhook(server.url, { timeout: '200ms' }));
   t.equal(error.retryable, true);
   t.match(error.message, /timed out after 200 ms/);
   checkNoSecrets(t, error);
@@ -168,7 +171,7 @@ t.test('webhook refused connection is retryable', async (t) => {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 
-  const error = await deliveryError(t, webhook(`http://127.0.0.1:${port}/hooks/alert?token=url-secret`));
+  const error = await deliveryError(t, await webhook(`http://127.0.0.1:${port}/hooks/alert?token=url-secret`));
   t.equal(error.retryable, true);
   t.match(error.message, /could not be reached: ECONNREFUSED/);
   checkNoSecrets(t, error);
@@ -176,14 +179,14 @@ t.test('webhook refused connection is retryable', async (t) => {
 
 t.test('webhook URL can come from the environment', async (t) => {
   const server = await startServer(t, (_request, response) => response.writeHead(200).end('ok'));
-  const channel = webhook('', { url: { env: 'ONCALL_URL' } }, { ONCALL_URL: server.url, ONCALL_AUTHORIZATION: TOKEN });
+  const channel = await webhook('', { url: { env: 'ONCALL_URL' } }, { ONCALL_URL: server.url, ONCALL_AUTHORIZATION: TOKEN });
   await channel.deliver(notification);
   t.equal(server.requests.length, 1);
 });
 
 t.test('webhook missing variable names it only', async (t) => {
-  t.throws(() => webhook('http://127.0.0.1:9/hook', {}, {}), ChannelConfigError);
-  t.throws(() => webhook('http://127.0.0.1:9/hook', {}, {}), /header Authorization reads environment variable ONCALL_AUTHORIZATION, which is not set or empty/);
+  await t.rejects(webhook('http://127.0.0.1:9/hook', {}, {}), ChannelConfigError);
+  await t.rejects(webhook('http://127.0.0.1:9/hook', {}, {}), /header Authorization reads environment variable ONCALL_AUTHORIZATION, which is not set or empty/);
 });
 
 t.test('webhook config rejects bad values', async (t) => {
@@ -195,4 +198,63 @@ t.test('webhook config rejects bad values', async (t) => {
   t.equal(receiverConfigSchema.safeParse({ ...base, headers: { 'Bad Header': 'x' } }).success, false, 'invalid header name');
   t.equal(receiverConfigSchema.safeParse({ ...base, headers: { 'X-A': 'line\r\nbreak' } }).success, false, 'line break in a value');
   t.equal(receiverConfigSchema.safeParse({ ...base, timeout: 'soon' }).success, false, 'timeout not a duration');
+  t.equal(receiverConfigSchema.safeParse({ ...base, format: 'opsgenie' }).success, false, 'unknown format');
+  t.equal(receiverConfigSchema.safeParse({ ...base, format: 'alertmanager', external_url: 'not a url' }).success, false, 'external_url not a URL');
+});
+
+t.test('webhook sends the Alertmanager shape', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(200).end());
+  const tagged: Notification = { ...notification, alert: { ...notification.alert, tags: { env: 'prod', agent: 'tag-loses' } } };
+  await (await webhook(server.url, { format: 'alertmanager', external_url: 'https://fleetpulse.example.com' })).deliver(tagged);
+
+  const request = server.requests[0]!;
+  t.equal(request.headers['idempotency-key'], 'fp-cpu-web1:1:oncall', 'idempotency key still in the header');
+  const labels = { env: 'prod', alertname: 'HighCPU', agent: 'web-1' };
+  t.same(JSON.parse(request.body), {
+    version: '4',
+    groupKey: '{}:{fingerprint="fp-cpu-web1"}',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'oncall',
+    groupLabels: { alertname: 'HighCPU' },
+    commonLabels: labels,
+    commonAnnotations: { summary: 'CPU above 90%' },
+    externalURL: 'https://fleetpulse.example.com',
+    alerts: [
+      {
+        status: 'firing',
+        labels,
+        annotations: { summary: 'CPU above 90%' },
+        startsAt: '2026-03-01T11:57:00.000Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: 'fp-cpu-web1',
+      },
+    ],
+  });
+});
+
+t.test('webhook Alertmanager shape when resolved', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(200).end());
+  const resolved: Notification = { ...notification, alert: { ...notification.alert, state: 'resolved', at: T0 + 60_000 } };
+  await (await webhook(server.url, { format: 'alertmanager' })).deliver(resolved);
+
+  const payload = JSON.parse(server.requests[0]!.body) as { status: string; externalURL: string; alerts: Array<{ status: string; endsAt: string; labels: Record<string, string> }> };
+  t.equal(payload.status, 'resolved');
+  t.equal(payload.alerts[0]!.status, 'resolved');
+  t.equal(payload.alerts[0]!.endsAt, '2026-03-01T12:01:00.000Z');
+  t.equal(payload.externalURL, '');
+  t.equal(payload.alerts[0]!.labels.env, 'prod', 'tags become labels');
+});
+
+t.test('webhook URL from a file', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(204).end());
+  const directory = mkdtempSync(join(tmpdir(), 'fleetpulse-webhook-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  writeFileSync(join(directory, 'url'), `${server.url}\n`);
+  writeFileSync(join(directory, 'authorization'), TOKEN);
+
+  const channel = await webhook('', { url: { file: join(directory, 'url') }, headers: { Authorization: { file: join(directory, 'authorization') } } }, {});
+  await channel.deliver(notification);
+  t.equal(server.requests[0]!.headers.authorization, TOKEN);
 });

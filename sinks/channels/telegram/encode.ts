@@ -1,0 +1,114 @@
+import type { AlertEvent } from '../../../pipeline/messages/alert-event.js';
+import type { Notification } from '../../../pipeline/messages/notification.js';
+import { ELLIPSIS, formatTime, formatValue, orderedAnnotations, pairs, stateEmoji, stateTitle, truncate } from '../text.js';
+
+/**
+ * Maximum message length after entity parsing (Bot API `sendMessage`: "1-4096
+ * characters after entities parsing"), counted here in UTF-16 code units, the
+ * unit of Telegram's entity offsets and never less than its character count.
+ */
+export const TELEGRAM_MAX_TEXT = 4_096;
+
+/** Maximum length of the labels line and of the tags line, so that annotations keep most of the message. */
+const MAX_PAIRS_LINE = 1_024;
+/** Maximum length of the rule name and of the agent id in the title lines. */
+const MAX_NAME = 256;
+
+/**
+ * A run of text with at most one formatting tag. Messages are built from
+ * spans rather than HTML text so that every cut keeps tags balanced and
+ * entities whole, and so that the parsed length is the sum of span lengths.
+ */
+interface Span {
+  text: string;
+  tag?: 'b' | 'i' | 'code';
+}
+type Line = Span[];
+
+/**
+ * Escapes text for Telegram's HTML parse mode. Only `<`, `>` and `&` need
+ * entities outside tags (Bot API formatting options, HTML style). Every
+ * other character, emoji and line breaks included, is sent as it is.
+ */
+export const escapeTelegramHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Encodes the `text` of a sendMessage request in HTML parse mode, at most TELEGRAM_MAX_TEXT characters once parsed. */
+export function encodeTelegramText(notification: Notification): string {
+  const { alert } = notification;
+
+  const head = headLines(alert);
+  const labels = fit([pairsLine('Labels', alert.labels)], MAX_PAIRS_LINE);
+  const tags = fit([pairsLine('Tags', alert.tags)], MAX_PAIRS_LINE);
+  const footer: Line[] = [[{ text: truncate(`fingerprint ${alert.fingerprint} · transition ${alert.sequence}`, MAX_NAME), tag: 'i' }]];
+
+  const fixed = [head, labels, tags, footer];
+  const annotationLines = orderedAnnotations(alert.annotations).flatMap(([key, value]): Line[] => [[{ text: key, tag: 'b' }], [{ text: value }]]);
+  // Each section but the first is preceded by a blank line: two line breaks.
+  const fixedLength = fixed.reduce((sum, section) => sum + sectionLength(section), 0) + 2 * (fixed.length - 1);
+  const annotations = annotationLines.length > 0 ? fit(annotationLines, TELEGRAM_MAX_TEXT - fixedLength - 2) : [];
+
+  const sections = annotations.length > 0 ? [head, annotations, labels, tags, footer] : fixed;
+  return sections.map(renderSection).join('\n\n');
+}
+
+function headLines(alert: AlertEvent): Line[] {
+  const lines: Line[] = [
+    [{ text: `${stateEmoji(alert)} ` }, { text: stateTitle(alert), tag: 'b' }, { text: ` · ${alert.severity}` }],
+    [{ text: truncate(alert.rule, MAX_NAME), tag: 'b' }, { text: ' on ' }, { text: truncate(alert.agentId, MAX_NAME), tag: 'code' }],
+    [{ text: 'Value: ' }, { text: formatValue(alert.value), tag: 'code' }],
+    [{ text: `Active since: ${formatTime(alert.activeAt)}` }],
+  ];
+  if (alert.state === 'resolved') lines.push([{ text: `Resolved at: ${formatTime(alert.at)}` }]);
+  return lines;
+}
+
+/** `Labels: k=v, k=v`, or `Tags: none` when empty. */
+function pairsLine(label: string, record: Readonly<Record<string, string>>): Line {
+  const entries = pairs(record);
+  const text = entries.length === 0 ? 'none' : entries.map(([key, value]) => `${key}=${value}`).join(', ');
+  return [{ text: `${label}: `, tag: 'i' }, { text }];
+}
+
+/** Parsed length of a section: its span texts plus one line break between lines. */
+function sectionLength(lines: readonly Line[]): number {
+  return lines.reduce((sum, line) => sum + line.reduce((lineSum, span) => lineSum + span.text.length, 0), 0) + Math.max(0, lines.length - 1);
+}
+
+/**
+ * Keeps as many spans as fit in `budget` parsed characters. The span that
+ * crosses the budget is shortened and ends with an ellipsis; everything
+ * after it is dropped.
+ */
+function fit(lines: readonly Line[], budget: number): Line[] {
+  const kept: Line[] = [];
+  let used = 0;
+  for (const [index, line] of lines.entries()) {
+    const separator = index === 0 ? 0 : 1;
+    if (used + separator + ELLIPSIS.length > budget) break;
+    used += separator;
+
+    const keptLine: Line = [];
+    for (const span of line) {
+      if (used + span.text.length <= budget) {
+        keptLine.push(span);
+        used += span.text.length;
+        continue;
+      }
+      const cut = truncate(span.text, budget - used);
+      if (cut !== '') keptLine.push({ ...span, text: cut });
+      kept.push(keptLine);
+      return kept;
+    }
+    kept.push(keptLine);
+  }
+  return kept;
+}
+
+function renderSection(lines: readonly Line[]): string {
+  return lines.map((line) => line.filter((span) => span.text !== '').map(renderSpan).join('')).join('\n');
+}
+
+function renderSpan(span: Span): string {
+  const text = escapeTelegramHtml(span.text);
+  return span.tag ? `<${span.tag}>${text}</${span.tag}>` : text;
+}
