@@ -5,6 +5,9 @@ import type { AgentConfig } from './config.js';
 import { LogThrottle } from '../pipeline/log/log-throttle.js';
 import { Sender } from './sender.js';
 import { createSystemSource, type MetricSource } from './source.js';
+import { readFileSync } from 'node:fs';
+import { GatewayHttpClient } from './http-client.js';
+import { TokenClient } from './token-client.js';
 
 /** Minimum time between two log lines about skipped collections. */
 const SKIP_LOG_WINDOW_MS = 60_000;
@@ -53,6 +56,20 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
     probeTargets: config.probe_targets,
     probeTimeoutMs: config.probe_timeout,
   });
+  const http = new GatewayHttpClient({ caFile: config.tls.ca_file, certFile: config.tls.cert_file, keyFile: config.tls.key_file });
+  const tokens = config.client_id
+    ? new TokenClient({
+        tokenUrl: config.token_url ?? `${config.gateway_url.replace(/\/+$/, '')}/oauth/token`,
+        clientId: config.client_id,
+        clientSecret: readClientSecret(config),
+        agentId: config.agent_id,
+        http,
+        clock,
+        logger,
+        requestTimeoutMs: config.request_timeout,
+      })
+    : undefined;
+  if (!tokens) logger.warn({ agentId: config.agent_id }, 'no client_id configured; batches go without an access token, which the fleetpulse gateway rejects with 401');
   const sender = new Sender({
     gatewayUrl: config.gateway_url,
     agentId: config.agent_id,
@@ -65,6 +82,8 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
     logger,
     clock,
     random: dependencies.random,
+    http,
+    tokens,
   });
   const skipLog = new LogThrottle(clock, SKIP_LOG_WINDOW_MS);
 
@@ -109,6 +128,9 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
       intervalMs: config.interval,
       tags: config.tags,
       probeTargets: config.probe_targets,
+      clientId: config.client_id,
+      caFile: config.tls.ca_file,
+      clientCertificate: config.tls.cert_file,
     },
     'agent started',
   );
@@ -118,6 +140,7 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
     timer?.cancel();
     if (collecting) await waitAtMost(clock, collecting, config.interval);
     await sender.stop(config.request_timeout);
+    http.close();
     logger.info({ agentId: config.agent_id }, 'agent stopped');
   };
 
@@ -129,6 +152,20 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
       await sender.flushNow();
     },
   };
+}
+
+/** Reads the client secret from client_secret (or FLEETPULSE_AGENT_CLIENT_SECRET) or client_secret_file. */
+function readClientSecret(config: AgentConfig): string {
+  if (config.client_secret !== undefined) return config.client_secret;
+  const file = config.client_secret_file!;
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new Error(`cannot read client_secret_file ${file}: ${(error as Error).message}`);
+  }
+  if (secret === '') throw new Error(`client_secret_file ${file} is empty`);
+  return secret;
 }
 
 /** Resolves when `work` settles or after `timeoutMs`, whichever comes first. */

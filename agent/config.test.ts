@@ -28,7 +28,7 @@ t.test('agent config defaults', async (t) => {
   const config = loadConfig({ schema: agentConfigSchema, envPrefix: ENV_PREFIX, env: {} });
   t.same(config, {
     agent_id: hostname(),
-    gateway_url: 'http://127.0.0.1:8080',
+    gateway_url: 'https://127.0.0.1:8443',
     interval: 10_000,
     tags: {},
     probe_targets: [],
@@ -39,7 +39,20 @@ t.test('agent config defaults', async (t) => {
     retry_initial: 1_000,
     retry_max: 60_000,
     log_level: 'info',
+    tls: {},
   });
+});
+
+t.test('agent config client credentials', async (t) => {
+  const load = (env: Record<string, string>) => loadConfig({ schema: agentConfigSchema, envPrefix: ENV_PREFIX, env });
+  const config = load({ FLEETPULSE_AGENT_CLIENT_ID: 'fpc_1', FLEETPULSE_AGENT_CLIENT_SECRET: 's3cret', FLEETPULSE_AGENT_TLS_CA_FILE: '/etc/fleetpulse/ca.crt' });
+  t.equal(config.client_id, 'fpc_1');
+  t.equal(config.client_secret, 's3cret', 'the secret can come from the environment');
+  t.same(config.tls, { ca_file: '/etc/fleetpulse/ca.crt' });
+
+  t.throws(() => load({ FLEETPULSE_AGENT_CLIENT_ID: 'fpc_1' }), /client_secret: client_id needs a secret: set client_secret_file, or FLEETPULSE_AGENT_CLIENT_SECRET/);
+  t.throws(() => load({ FLEETPULSE_AGENT_CLIENT_ID: 'fpc_1', FLEETPULSE_AGENT_CLIENT_SECRET: 'a', FLEETPULSE_AGENT_CLIENT_SECRET_FILE: '/f' }), /set client_secret or client_secret_file, not both/);
+  t.throws(() => load({ FLEETPULSE_AGENT_TLS_CERT_FILE: '/c.crt' }), /tls\.cert_file: cert_file and key_file must be set together/);
 });
 
 t.test('agent config reads a file', async (t) => {

@@ -69,7 +69,7 @@ export const agentConfigFields = z.strictObject({
     .refine((id) => !CONTROL_CHARACTER.test(id), 'must not contain control characters')
     .default(() => hostname()),
   /** Base URL of the ingest gateway; batches go to `${gateway_url}/v1/metrics`. */
-  gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('http://127.0.0.1:8080'),
+  gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('https://127.0.0.1:8443'),
   /** Time between two collections. */
   interval: duration({ min: 100 }).prefault('10s'),
   /** Sent with every batch (env, region, role or any other name). */
@@ -94,6 +94,26 @@ export const agentConfigFields = z.strictObject({
   /** Maximum retry delay, also the maximum wait a Retry-After header can impose. */
   retry_max: duration({ min: 1 }).prefault('60s'),
   log_level: logLevel().default('info'),
+  /** Connections to an https:// gateway_url. */
+  tls: z
+    .strictObject({
+      /** PEM CA certificate(s) that the gateway's certificate must chain to, such as <data_dir>/tls/ca.crt of the gateway; the system's CAs when absent. */
+      ca_file: z.string().min(1).optional(),
+      /** PEM client certificate for mutual TLS; its subject CN must be agent_id. */
+      cert_file: z.string().min(1).optional(),
+      /** PEM private key of cert_file. */
+      key_file: z.string().min(1).optional(),
+    })
+    .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), { message: 'cert_file and key_file must be set together', path: ['cert_file'] })
+    .prefault({}),
+  /** OAuth2 client id from `fleetpulse credentials create`; without it, batches go without an access token. */
+  client_id: z.string().min(1).optional(),
+  /** The client secret; prefer FLEETPULSE_AGENT_CLIENT_SECRET or client_secret_file to keeping it in the file. */
+  client_secret: z.string().min(1).optional(),
+  /** File whose content (surrounding whitespace removed) is the client secret. */
+  client_secret_file: z.string().min(1).optional(),
+  /** Token endpoint; `${gateway_url}/oauth/token` when absent. */
+  token_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').optional(),
 });
 
 /** Checks that retry_max is not below retry_initial. */
@@ -107,10 +127,26 @@ export function checkRetryBounds(config: { retry_initial: number; retry_max: num
   }
 }
 
+/** Checks that client credentials come with exactly one source of the secret. */
+export function checkClientCredentials(
+  config: { client_id?: string; client_secret?: string; client_secret_file?: string },
+  context: z.RefinementCtx,
+): void {
+  const sources = [config.client_secret, config.client_secret_file].filter((source) => source !== undefined).length;
+  if (config.client_id !== undefined && sources === 0) {
+    context.addIssue({ code: 'custom', path: ['client_secret'], message: 'client_id needs a secret: set client_secret_file, or FLEETPULSE_AGENT_CLIENT_SECRET' });
+  }
+  if (sources > 1) context.addIssue({ code: 'custom', path: ['client_secret'], message: 'set client_secret or client_secret_file, not both' });
+  if (config.client_id === undefined && sources > 0) context.addIssue({ code: 'custom', path: ['client_id'], message: 'a client secret is set but client_id is missing' });
+}
+
 /**
  * Configuration of the agent, read by the CLI with
  * `loadConfig({ schema: agentConfigSchema, file, envPrefix: 'FLEETPULSE_AGENT_' })`.
  */
-export const agentConfigSchema = agentConfigFields.superRefine(checkRetryBounds);
+export const agentConfigSchema = agentConfigFields.superRefine((config, context) => {
+  checkRetryBounds(config, context);
+  checkClientCredentials(config, context);
+});
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

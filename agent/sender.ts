@@ -2,7 +2,9 @@ import { systemClock, type Clock, type Timer } from '../pipeline/clock/index.js'
 import type { Logger } from '../pipeline/log/logger.js';
 import type { MetricBatch, Sample } from '../pipeline/messages/metric-batch.js';
 import { LogThrottle } from '../pipeline/log/log-throttle.js';
+import { GatewayHttpClient } from './http-client.js';
 import { backoffDelayMs, parseRetryAfter } from './retry.js';
+import type { AccessTokenSource } from './token-client.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /** Minimum time between two log lines about overflow or about failed attempts. */
@@ -28,6 +30,10 @@ export interface SenderOptions {
   clock?: Clock;
   /** Source of jitter in [0, 1); Math.random unless given. */
   random?: () => number;
+  /** Connections to the gateway; plain settings (system CAs, no client certificate) unless given. */
+  http?: GatewayHttpClient;
+  /** Access tokens for the Authorization header; no header unless given. */
+  tokens?: AccessTokenSource;
 }
 
 /** State of the delivery loop. */
@@ -88,6 +94,7 @@ type Outcome =
  */
 export class Sender {
   private readonly url: string;
+  private readonly http: GatewayHttpClient;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly logger: Logger;
@@ -120,6 +127,7 @@ export class Sender {
 
   constructor(private readonly options: SenderOptions) {
     this.url = `${options.gatewayUrl.replace(/\/+$/, '')}/v1/metrics`;
+    this.http = options.http ?? new GatewayHttpClient({}, MAX_ERROR_BODY_BYTES);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
@@ -213,6 +221,7 @@ export class Sender {
     if (unsent > 0) this.logger.warn(summary, 'sender stopped with samples not delivered; they are lost');
     else this.logger.info(summary, 'sender stopped');
     this.settleFlushWaiters(unsent === 0);
+    if (!this.options.http) this.http.close();
   }
 
   private kick(): void {
@@ -352,16 +361,22 @@ export class Sender {
     this.requestController = controller;
     const timer = this.clock.setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
 
+    let token: string | undefined;
     try {
-      const response = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(message),
-        signal: controller.signal,
-        redirect: 'manual',
-      });
-      const body = await readBodyPrefix(response, MAX_ERROR_BODY_BYTES);
-      return classify(response.status, body, parseRetryAfter(response.headers.get('retry-after'), this.clock.now()));
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (this.options.tokens) {
+        token = await this.options.tokens.token();
+        headers.authorization = `Bearer ${token}`;
+      }
+      const response = await this.http.request({ method: 'POST', url: this.url, headers, body: JSON.stringify(message), signal: controller.signal });
+      const body = response.body.slice(0, MAX_ERROR_BODY_BYTES);
+      if (response.status === 401 && token !== undefined) {
+        this.options.tokens!.invalidate(token);
+        const challenge = response.headers['www-authenticate'];
+        return { kind: 'retry', reason: `gateway rejected the access token (${challenge ?? body}); requesting a new one`, status: 401 };
+      }
+      const retryAfter = response.headers['retry-after'];
+      return classify(response.status, body, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null, this.clock.now()));
     } catch (error) {
       const reason = controller.signal.aborted ? describeError(controller.signal.reason) : describeError(error);
       return { kind: 'retry', reason };
@@ -403,26 +418,7 @@ function classify(status: number, body: string, retryAfterMs: number | undefined
   return { kind: 'retry', reason: `unexpected status ${status}; expected 202, check gateway_url`, status };
 }
 
-/** Reads at most `maxBytes` of the body as text and releases the connection. */
-async function readBodyPrefix(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  try {
-    while (length < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      length += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-}
-
-/** Names the cause of a failed fetch, such as `ECONNREFUSED`, rather than undici's "fetch failed". */
+/** Names the cause of a failed request, with the cause's code such as `ECONNREFUSED` when there is one. */
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as Error & { cause?: unknown }).cause;

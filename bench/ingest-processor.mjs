@@ -5,6 +5,8 @@
 // Artillery loads a processor ending in .mjs with import(); a .js file here
 // would be loaded with require() and fail, because bench/ is "type": "module".
 
+import { readFileSync } from 'node:fs';
+
 /** Samples per batch: 20 metrics with 5 label sets each, like per-core CPU figures. */
 const SAMPLES_PER_BATCH = 100;
 const METRICS = 20;
@@ -36,6 +38,16 @@ const METRIC_NAMES = [
   ...Array.from({ length: METRICS - 2 }, (_, i) => `bench_metric_${i}`),
 ];
 const AGENT_IDS = Array.from({ length: agentCount }, (_, i) => `bench-agent-${String(i).padStart(5, '0')}`);
+
+/**
+ * Access token per agent id, from the JSON file that bench/ingest.ts writes
+ * after POST /oauth/token for each agent. The gateway rejects a batch
+ * without its agent's token.
+ */
+const TOKENS = process.env.FLEETPULSE_BENCH_TOKENS ? JSON.parse(readFileSync(process.env.FLEETPULSE_BENCH_TOKENS, 'utf8')) : {};
+for (const agentId of AGENT_IDS) {
+  if (!TOKENS[agentId]) throw new Error(`no access token for ${agentId} in FLEETPULSE_BENCH_TOKENS (${process.env.FLEETPULSE_BENCH_TOKENS ?? 'not set'}); bench/ingest.yml lists the variables`);
+}
 const TAGS = [
   { env: 'prod', region: 'eu-west' },
   { env: 'prod', region: 'us-east' },
@@ -70,6 +82,7 @@ export function buildBatch(requestParams, context, _events, next) {
   }
 
   requestParams.body = JSON.stringify({ version: 1, agentId: AGENT_IDS[agent], tags: TAGS[agent % TAGS.length], samples });
+  requestParams.headers = { ...requestParams.headers, authorization: `Bearer ${TOKENS[AGENT_IDS[agent]]}` };
   context.vars.measured = now - firstRequestAt >= warmUpMs;
   next();
 }

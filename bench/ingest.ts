@@ -43,6 +43,7 @@ import {
   toBaseline,
   writeBaselines,
 } from './ingest/report.js';
+import { benchAgentIds, benchCaFile, createBenchCredentials, fetchBenchTokens, getWithLocalCa } from './ingest/credentials.js';
 import { countDuckDBSamples, pingRedis, removeDistributedRunData, type Service, startServices, stopServices, waitForQuestDBSamples } from './ingest/services.js';
 
 const USAGE = `Usage: npm run bench:ingest -- [options]
@@ -157,11 +158,17 @@ async function prepare(): Promise<void> {
 /**
  * Environment overrides for one run. Fresh topic, table and Redis key
  * prefixes keep runs apart on shared servers, and the local agent is off so
- * that only the load generator posts.
+ * that only the load generator posts. The local CA, credentials and signing
+ * keys go to the run's temporary data_dir. The per-IP limits are off because
+ * all the load comes from 127.0.0.1; the per-agent limit (60 per minute)
+ * stays on, so its cost is measured.
  */
 function pipelineEnv(deployment: Deployment, port: number, runId: string, tempDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    FLEETPULSE_DATA_DIR: tempDir,
+    FLEETPULSE_GATEWAY_RATE_LIMITS_ROUTES_INGEST_PER_IP: 'off',
+    FLEETPULSE_GATEWAY_RATE_LIMITS_ROUTES_TOKEN_PER_IP: 'off',
     FLEETPULSE_GATEWAY_HOST: '127.0.0.1',
     FLEETPULSE_GATEWAY_PORT: String(port),
     FLEETPULSE_LOG_LEVEL: 'warn',
@@ -173,7 +180,7 @@ function pipelineEnv(deployment: Deployment, port: number, runId: string, tempDi
   };
 }
 
-async function runArtillery(target: string, settings: LoadSettings, resultsDir: string): Promise<{ reportFile: string; cpuSeconds?: number }> {
+async function runArtillery(target: string, settings: LoadSettings, resultsDir: string, tls: { caFile: string; tokensFile: string }): Promise<{ reportFile: string; cpuSeconds?: number }> {
   const reportFile = path.join(resultsDir, 'report.json');
   const logFile = path.join(resultsDir, 'artillery.log');
   artillery = startCommand(artilleryBin, ['run', path.join(benchDir, 'ingest.yml'), '--output', reportFile], {
@@ -182,6 +189,9 @@ async function runArtillery(target: string, settings: LoadSettings, resultsDir: 
     env: {
       ...process.env,
       ARTILLERY_DISABLE_TELEMETRY: 'true',
+      // Node reads extra CA certificates at startup, so artillery trusts the pipeline's local CA.
+      NODE_EXTRA_CA_CERTS: tls.caFile,
+      FLEETPULSE_BENCH_TOKENS: tls.tokensFile,
       FLEETPULSE_BENCH_TARGET: target,
       FLEETPULSE_BENCH_WARM_UP: String(settings.warmUpSeconds),
       FLEETPULSE_BENCH_DURATION: String(settings.measuredSeconds),
@@ -231,16 +241,21 @@ async function runDeployment(deployment: Deployment, settings: LoadSettings, res
       await pingRedis(config.state.redis.url);
       startedServices = await startServices(repoRoot);
     }
+    console.log(`${deployment}: creating client credentials for ${settings.agents} agents`);
+    const credentials = await createBenchCredentials(config, benchAgentIds(settings.agents));
 
     console.log(`${deployment}: starting fleetpulse run --config ${configFile} on 127.0.0.1:${port} (log: ${path.relative(repoRoot, pipelineLog)})`);
     // Detached, so that a Ctrl-C in the terminal reaches only this script, which then stops the pipeline with a single SIGTERM.
     pipeline = startCommand(process.execPath, ['dist/pipeline/cli/main.js', 'run', '--config', configFile], { cwd: repoRoot, env, logFile: pipelineLog, detached: true });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitUntilReady(baseUrl, pipeline, READY_TIMEOUT_MS, interruption.signal);
+    const baseUrl = `https://127.0.0.1:${port}`;
+    await waitUntilReady(baseUrl, (url) => getWithLocalCa(config, url), pipeline, READY_TIMEOUT_MS, interruption.signal);
+    const tokensFile = path.join(tempDir, 'tokens.json');
+    await fetchBenchTokens(config, baseUrl, credentials, tokensFile);
+    console.log(`${deployment}: obtained ${credentials.size} access tokens through POST /oauth/token`);
 
     console.log(`${deployment}: artillery: ${settings.warmUpSeconds} s warm-up and ${settings.measuredSeconds} s measured, ${settings.virtualUsers} virtual users`);
     const cpuBefore = await readCpuSeconds(pipeline.pid);
-    const { reportFile, cpuSeconds: artilleryCpuSeconds } = await runArtillery(baseUrl, settings, resultsDir);
+    const { reportFile, cpuSeconds: artilleryCpuSeconds } = await runArtillery(baseUrl, settings, resultsDir, { caFile: benchCaFile(config), tokensFile });
     result.artilleryCpuSeconds = artilleryCpuSeconds;
     const cpuAfter = await readCpuSeconds(pipeline.pid);
     if (cpuBefore !== undefined && cpuAfter !== undefined) result.pipelineCpuSeconds = cpuAfter - cpuBefore;

@@ -7,17 +7,33 @@ import { MemoryAgentRegistry } from '../pipeline/state/memory-agent-registry.js'
 import { createGatewayApp } from './app.js';
 import { gatewayConfigSchema } from './config.js';
 import type { ErrorBody } from './problem.js';
+import { createTestSecurity } from './test-support/security.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const TOPIC = 'test.metrics';
 
-function setup(options: { capacity?: number; maxBodySize?: string } = {}) {
+async function setup(t: { teardown(cleanup: () => unknown): void }, options: { capacity?: number; maxBodySize?: string } = {}) {
   const clock = new ManualClock(NOW);
   const bus = new MemoryBus({ topics: [{ name: TOPIC, partitions: 2 }], capacityPerPartition: options.capacity ?? 100, publishTimeoutMs: 50, clock });
   const registry = new MemoryAgentRegistry();
   const config = gatewayConfigSchema.parse({ max_body_size: options.maxBodySize ?? '1MiB' });
-  const app = createGatewayApp({ bus, metricsTopic: TOPIC, registry, config, clock, logger: silentLogger });
-  return { app, bus, registry, clock };
+  const testSecurity = await createTestSecurity({ clock, config });
+  t.teardown(() => testSecurity.close());
+  const app = createGatewayApp({ bus, metricsTopic: TOPIC, registry, config, clock, logger: silentLogger, security: testSecurity.security });
+  // Every request carries a token for the batch's agent, or for web-1 when the body names none.
+  // One token per agent: after its first use the gateway skips the asynchronous signature check,
+  // so a request reaches the bus before the test moves the manual clock.
+  const tokens = new Map<string, Promise<string>>();
+  const tokenFor = (agentId: string): Promise<string> => {
+    let token = tokens.get(agentId);
+    if (!token) {
+      token = testSecurity.tokenFor(agentId);
+      tokens.set(agentId, token);
+    }
+    return token;
+  };
+  const gateway = Object.assign(app, { tokenFor });
+  return { app: gateway, bus, registry, clock };
 }
 
 const validBatch = (overrides: Record<string, unknown> = {}) => ({
@@ -31,15 +47,26 @@ const validBatch = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const post = (app: ReturnType<typeof setup>['app'], body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  app.request('/v1/metrics', { method: 'POST', headers, body });
+type TestApp = Awaited<ReturnType<typeof setup>>['app'];
+
+function agentOf(body: string): string {
+  try {
+    const agentId = (JSON.parse(body) as { agentId?: unknown }).agentId;
+    return typeof agentId === 'string' ? agentId : 'web-1';
+  } catch {
+    return 'web-1';
+  }
+}
+
+const post = async (app: TestApp, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  app.request('/v1/metrics', { method: 'POST', headers: { ...headers, authorization: `Bearer ${await app.tokenFor(agentOf(body))}` }, body });
 
 async function errorOf(response: Response): Promise<ErrorBody['error']> {
   return ((await response.json()) as ErrorBody).error;
 }
 
 t.test('POST /v1/metrics accepts a valid batch', async (t) => {
-  const { app, bus } = setup();
+  const { app, bus } = await setup(t);
   const consumed: IngestedBatch[] = [];
   await bus.subscribe({ topic: TOPIC, group: 'g', handle: async (records) => void consumed.push(...records.map((r) => JSON.parse(r.value) as IngestedBatch)) });
 
@@ -56,7 +83,7 @@ t.test('POST /v1/metrics accepts a valid batch', async (t) => {
 });
 
 t.test('POST /v1/metrics defaults missing labels and tags', async (t) => {
-  const { app, registry } = setup();
+  const { app, registry } = await setup(t);
   const response = await post(app, JSON.stringify({ version: 1, agentId: 'bare', samples: [{ metric: 'load1', value: 0.5, ts: NOW }] }));
   t.equal(response.status, 202);
   const agent = await registry.get('bare');
@@ -65,7 +92,7 @@ t.test('POST /v1/metrics defaults missing labels and tags', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects malformed JSON', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const response = await post(app, '{"version": 1, "agentId": ');
   t.equal(response.status, 400);
   const error = await errorOf(response);
@@ -74,7 +101,7 @@ t.test('POST /v1/metrics rejects malformed JSON', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects wrong types', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const body = validBatch({
     agentId: 7,
     tags: { env: 3 },
@@ -94,7 +121,7 @@ t.test('POST /v1/metrics rejects wrong types', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects missing agentId', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const { agentId: _omitted, ...body } = validBatch();
   const response = await post(app, JSON.stringify(body));
   t.equal(response.status, 400);
@@ -104,14 +131,14 @@ t.test('POST /v1/metrics rejects missing agentId', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects wrong version', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const response = await post(app, JSON.stringify(validBatch({ version: 2 })));
   t.equal(response.status, 400);
   t.same((await errorOf(response)).issues, [{ path: 'version', message: 'expected 1, found 2' }]);
 });
 
 t.test('POST /v1/metrics rejects NaN and Infinity', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
 
   // JSON has no NaN literal, so a bare NaN is a syntax error.
   const nan = await post(app, `{"version":1,"agentId":"a","samples":[{"metric":"m","value":NaN,"ts":${NOW}}]}`);
@@ -129,7 +156,7 @@ t.test('POST /v1/metrics rejects NaN and Infinity', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects timestamps out of range', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const future = NOW + 24 * 3_600_000;
   const response = await post(
     app,
@@ -149,7 +176,7 @@ t.test('POST /v1/metrics rejects timestamps out of range', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects empty and oversized sample lists', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const empty = await post(app, JSON.stringify(validBatch({ samples: [] })));
   t.same((await errorOf(empty)).issues, [{ path: 'samples', message: 'must contain at least one sample' }]);
 
@@ -160,7 +187,7 @@ t.test('POST /v1/metrics rejects empty and oversized sample lists', async (t) =>
 });
 
 t.test('POST /v1/metrics rejects an oversized body', async (t) => {
-  const { app, bus } = setup({ maxBodySize: '1KiB' });
+  const { app, bus } = await setup(t, { maxBodySize: '1KiB' });
   const big = JSON.stringify(validBatch({ samples: Array.from({ length: 40 }, () => ({ metric: 'cpu_usage', value: 1, ts: NOW })) }));
   t.ok(big.length > 1024);
 
@@ -179,7 +206,7 @@ t.test('POST /v1/metrics rejects an oversized body', async (t) => {
   });
   const chunked = await app.request('/v1/metrics', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: `Bearer ${await app.tokenFor('web-1')}` },
     body: stream,
     duplex: 'half',
   } as RequestInit);
@@ -188,7 +215,7 @@ t.test('POST /v1/metrics rejects an oversized body', async (t) => {
 });
 
 t.test('POST /v1/metrics rejects a wrong content type', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const response = await post(app, JSON.stringify(validBatch()), { 'content-type': 'text/plain' });
   t.equal(response.status, 415);
   t.same(await errorOf(response), { code: 'unsupported_media_type', message: 'expected Content-Type: application/json, found "text/plain"' });
@@ -201,7 +228,7 @@ t.test('POST /v1/metrics rejects a wrong content type', async (t) => {
 });
 
 t.test('POST /v1/metrics answers 503 when the bus is full', async (t) => {
-  const { app, bus, clock, registry } = setup({ capacity: 1 });
+  const { app, bus, clock, registry } = await setup(t, { capacity: 1 });
   const first = await post(app, JSON.stringify(validBatch()));
   t.equal(first.status, 202);
 
@@ -216,7 +243,7 @@ t.test('POST /v1/metrics answers 503 when the bus is full', async (t) => {
 });
 
 t.test('GET /healthz and /readyz', async (t) => {
-  const { app, bus } = setup();
+  const { app, bus } = await setup(t);
   t.equal((await app.request('/healthz')).status, 200);
   const ready = await app.request('/readyz');
   t.equal(ready.status, 200);
@@ -230,7 +257,7 @@ t.test('GET /healthz and /readyz', async (t) => {
 });
 
 t.test('GET /v1/agents lists reporting agents', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   await post(app, JSON.stringify(validBatch()));
   await post(app, JSON.stringify(validBatch({ agentId: 'db-1', tags: { role: 'db' } })));
 
@@ -253,7 +280,7 @@ t.test('GET /v1/agents lists reporting agents', async (t) => {
 });
 
 t.test('unknown route answers 404 JSON', async (t) => {
-  const { app } = setup();
+  const { app } = await setup(t);
   const response = await app.request('/v2/metrics', { method: 'POST' });
   t.equal(response.status, 404);
   t.equal((await errorOf(response)).code, 'not_found');

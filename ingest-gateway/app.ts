@@ -6,8 +6,10 @@ import type { AgentRegistry } from '../pipeline/state/agent-registry.js';
 import type { GatewayConfig } from './config.js';
 import { errorResponse } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
+import { type AlertingRoutesDeps, alertingRoutes } from './routes/alerting.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
+import type { GatewaySecurity } from './security.js';
 
 export interface GatewayDeps {
   bus: Bus;
@@ -16,15 +18,28 @@ export interface GatewayDeps {
   config: GatewayConfig;
   clock: Clock;
   logger: Logger;
+  /** Tokens, client certificates and rate limits; see security.ts. */
+  security: GatewaySecurity;
+  /** Silences and the decisions log; the routes of routes/alerting.ts are served only when given. */
+  alerting?: Pick<AlertingRoutesDeps, 'silences' | 'decisions'>;
 }
 
-/** Builds the gateway's Hono app; `startGateway` serves it over HTTP. */
+/** Builds the gateway's Hono app; `listen` in server.ts serves it over HTTPS. */
 export function createGatewayApp(deps: GatewayDeps): Hono {
   const app = new Hono();
 
-  app.route('/', metricsRoute({ ...deps, topic: deps.metricsTopic }));
+  app.route('/', deps.security.routes());
+  app.route('/', metricsRoute({ ...deps, topic: deps.metricsTopic, guards: deps.security.ingestGuards() }));
+  // The pattern matches /v1/agents itself too.
+  app.use('/v1/agents/*', deps.security.readGuard());
   app.route('/', agentRoutes(deps.registry));
   app.route('/', healthRoutes(deps.bus));
+  if (deps.alerting) {
+    // NOTE: creating and expiring silences takes only the per-IP read limit, like the other
+    // operator routes; the gateway has no operator credentials yet.
+    const guards = [deps.security.readGuard()];
+    app.route('/', alertingRoutes({ ...deps.alerting, clock: deps.clock, readGuards: guards, writeGuards: guards }));
+  }
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

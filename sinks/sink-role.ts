@@ -14,6 +14,8 @@ export interface SinkRoleDeps {
   topics: { metrics: string; alerts: string; notifications: string; deadLetters: string };
   groups: { metrics: string; alerts: string; notifications: string; deadLetters: string };
   logger: Logger;
+  /** Called with each delivery outcome before its offset commits; the pipeline publishes the outcome's decisions here. */
+  onDeliveryResult?: (notification: Notification, result: DeliveryResult) => Promise<void>;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
     handle: async (records) => {
       for (const notification of decodeAll(NOTIFICATIONS, records, logger)) {
         const result = await notifier.deliverWithResult(notification);
+        await deps.onDeliveryResult?.(notification, result);
         const letter = deadLetter(notification, result);
         if (letter) await bus.publish(deps.topics.deadLetters, [{ key: notification.receiver, value: JSON.stringify(letter) }]);
       }

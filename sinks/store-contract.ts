@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import type { AlertEvent } from '../pipeline/messages/alert-event.js';
+import { makeDecision } from '../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../pipeline/messages/metric-batch.js';
 import type { DeliveryRecord, Store, StoredSample } from '../pipeline/store/store.js';
 import type { DeliveryReader } from './store-queries.js';
@@ -156,6 +157,7 @@ export function storeContract(t: Test, makeStore: StoreFactory): void {
     await store.writeSamples([]);
     await store.writeAlerts([]);
     await store.writeDeliveries([]);
+    await store.writeDecisions([]);
     t.pass('empty writes resolve');
   });
 
@@ -211,5 +213,34 @@ export function storeContract(t: Test, makeStore: StoreFactory): void {
 
     t.same(await store.queryDeliveries({ ...WHOLE_DAY, fingerprint: 'fp-disk-web1' }), [failed, delivered], 'newest first, replay stored once');
     t.same(await store.queryDeliveries({ ...WHOLE_DAY, idempotencyKey: 'fp-disk-web1:1:oncall' }), [delivered], 'by idempotency key');
+  });
+
+  t.test('store round-trips decisions', async (t) => {
+    const { store, settle } = await makeStore(t);
+    const base = { fingerprint: 'fp-disk-web1', alertKey: `fp-disk-web1:${T0}:firing`, state: 'firing' as const, rule: 'DiskFull', agentId: 'web-1' };
+    const silenced = makeDecision({ ...base, ts: T0 + 1_000, reason: 'silenced', receiver: 'oncall', groupKey: 'root:{alertname="DiskFull"}', silenceId: 'sil-1', detail: 'maintenance of web-1' });
+    const notified = makeDecision({ ...base, ts: T0 + 2_000, reason: 'first_notification', receiver: 'oncall', groupKey: 'root:{alertname="DiskFull"}', notificationKey: 'n-1' });
+    const delivered = makeDecision({ ...base, ts: T0 + 3_000, reason: 'delivered', receiver: 'oncall', notificationKey: 'n-1' });
+    const inhibited = makeDecision({ ...base, ts: T0 + 3_000, reason: 'inhibited', receiver: 'chat', inhibitedBy: 'fp-down-web1' });
+    const blackout = makeDecision({ ...base, ts: T0 + 4_000, reason: 'blackout_window', receiver: 'chat', blackoutWindow: 'weekend' });
+    const beforeRouting = makeDecision({ ...base, ts: T0 + 5_000, reason: 'duplicate' });
+    const other = makeDecision({ ...base, fingerprint: 'fp-cpu-web2', agentId: 'web-2', rule: 'HighCPU', ts: T0 + 2_500, reason: 'flapping', receiver: 'oncall' });
+    await store.writeDecisions([silenced, notified, other]);
+    await store.writeDecisions([delivered, inhibited, blackout, beforeRouting, silenced]);
+    await settle();
+
+    const history = await store.queryDecisions({ ...WHOLE_DAY, fingerprint: 'fp-disk-web1' });
+    t.equal(history.length, 6, 'replayed decision stored once');
+    t.same(history[0], beforeRouting, 'newest first, optional fields absent');
+    t.same(history[1], blackout);
+    t.same(history.at(-1), silenced, 'silence id and detail kept');
+    t.same(
+      history.slice(2, 4).sort((a, b) => a.reason.localeCompare(b.reason)),
+      [delivered, inhibited],
+      'same timestamp, both kept',
+    );
+    t.same(await store.queryDecisions({ ...WHOLE_DAY, fingerprint: 'fp-cpu-web2' }), [other], 'by fingerprint');
+    t.same((await store.queryDecisions({ ...WHOLE_DAY, limit: 2 })).map((decision) => decision.reason), ['duplicate', 'blackout_window'], 'limit');
+    t.same((await store.queryDecisions({ from: T0 + 2_000, to: T0 + 3_000 })).map((decision) => decision.reason).sort(), ['first_notification', 'flapping'], 'time range');
   });
 }

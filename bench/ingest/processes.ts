@@ -111,10 +111,16 @@ async function hasNewerSource(folder: string, builtAt: number): Promise<boolean>
 }
 
 /**
- * Polls GET /readyz until the response status is 200. Fails when the pipeline exits, the
+ * Polls GET /readyz through `get` until the response status is 200. Fails when the pipeline exits, the
  * timeout passes or `signal` aborts.
  */
-export async function waitUntilReady(baseUrl: string, pipeline: ChildProcess, timeoutMs: number, signal: AbortSignal): Promise<void> {
+export async function waitUntilReady(
+  baseUrl: string,
+  get: (url: string) => Promise<{ status: number; body: string }>,
+  pipeline: ChildProcess,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
@@ -123,9 +129,9 @@ export async function waitUntilReady(baseUrl: string, pipeline: ChildProcess, ti
       throw new Error(`the pipeline ${describeExit({ code: pipeline.exitCode, signal: pipeline.signalCode })} before it was ready`);
     }
     try {
-      const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      const response = await get(`${baseUrl}/readyz`);
       if (response.status === 200) return;
-      lastProblem = `GET /readyz answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
+      lastProblem = `GET /readyz answered ${response.status}: ${response.body.slice(0, 200)}`;
     } catch (error) {
       lastProblem = `GET /readyz failed: ${(error as Error).message}`;
     }

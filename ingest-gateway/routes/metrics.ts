@@ -1,5 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
 import type { Bus } from '../../pipeline/bus/bus.js';
 import { BusUnavailableError } from '../../pipeline/bus/bus.js';
 import type { Clock } from '../../pipeline/clock/index.js';
@@ -9,6 +10,7 @@ import { type IngestedBatch, parseMetricBatch } from '../../pipeline/messages/me
 import { ValidationError } from '../../pipeline/messages/validation.js';
 import type { AgentRegistry } from '../../pipeline/state/agent-registry.js';
 import type { GatewayConfig } from '../config.js';
+import type { GatewayEnv } from '../connection.js';
 import { errorResponse } from '../problem.js';
 
 export interface MetricsRouteDeps {
@@ -19,6 +21,11 @@ export interface MetricsRouteDeps {
   config: GatewayConfig;
   clock: Clock;
   logger: Logger;
+  /**
+   * Middleware that runs before the body is read: rate limits, client
+   * certificate and access token. The last of them must set `principal`.
+   */
+  guards: MiddlewareHandler<GatewayEnv>[];
 }
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
@@ -29,22 +36,24 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
  * Answers 202 only after the bus holds the batch durably. When the bus
  * cannot take it the answer is 503 with Retry-After, so the agent keeps the
  * batch and retries; nothing is acknowledged that could still be lost.
+ * The batch's agentId must be the access token's subject, else 403.
  *
  * ```sh
- * curl -X POST http://127.0.0.1:8080/v1/metrics -H 'Content-Type: application/json' \
+ * curl --cacert data/tls/ca.crt -X POST https://127.0.0.1:8443/v1/metrics -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
  *   -d '{"version":1,"agentId":"web-1","tags":{},"samples":[{"metric":"cpu_usage","value":12.5,"ts":1767225600000}]}'
  * ```
  */
-export function metricsRoute(deps: MetricsRouteDeps): Hono {
+export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
   const { bus, topic, registry, config, clock, logger } = deps;
   const limits = { maxSamples: config.max_samples_per_batch, maxFutureSkewMs: config.max_clock_skew };
   // Under sustained backpressure every request fails the same way: log one line per window with a count.
   const unavailableLog = new LogThrottle(clock, 10_000);
   const registryLog = new LogThrottle(clock, 10_000);
-  const app = new Hono();
+  const app = new Hono<GatewayEnv>();
 
   app.post(
     '/v1/metrics',
+    every(...deps.guards),
     (c, next) => {
       const contentType = c.req.header('content-type') ?? '';
       if (!JSON_CONTENT_TYPE.test(contentType)) {
@@ -82,6 +91,17 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         return errorResponse(c, 400, 'invalid_batch', error.message, error.issues);
+      }
+
+      const principal = c.get('principal');
+      if (ingested.agentId !== principal.agentId) {
+        logger.warn({ agentId: ingested.agentId, tokenAgentId: principal.agentId, clientId: principal.clientId, tokenId: principal.tokenId }, 'batch agentId differs from the token subject; answering 403');
+        return errorResponse(
+          c,
+          403,
+          'agent_mismatch',
+          `the batch is for agent ${JSON.stringify(ingested.agentId)} but the access token is for agent ${JSON.stringify(principal.agentId)}; an agent may send only its own metrics`,
+        );
       }
 
       try {

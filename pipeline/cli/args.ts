@@ -8,6 +8,9 @@ export type Command =
   | { name: 'agent'; config?: string }
   | { name: 'rules'; action: 'check' | 'test'; files: string[]; config?: string }
   | { name: 'rules'; action: 'fmt'; files: string[]; write: boolean }
+  | { name: 'credentials'; action: 'create'; config?: string; agentId: string; group?: string; tags: Record<string, string>; scopes: string[]; clientCertDir?: string }
+  | { name: 'credentials'; action: 'revoke'; config?: string; clientIds: string[]; agentId?: string }
+  | { name: 'credentials'; action: 'list'; config?: string; json: boolean }
   | { name: 'help' }
   | { name: 'version' };
 
@@ -25,6 +28,12 @@ export const USAGE = `Usage:
   fleetpulse rules check [--config FILE] FILE...     check rule files; exit 1 with diagnostics on errors
   fleetpulse rules test [--config FILE] FILE...      run rule unit-test files; exit 1 when a test fails
   fleetpulse rules fmt [--write] FILE...             print rule files in canonical form, or rewrite them
+  fleetpulse credentials create [--config FILE] --agent-id ID [--group NAME] [--tag KEY=VALUE]... [--scope SCOPE]... [--client-cert DIR]
+                                                    create OAuth2 client credentials for an agent; prints the secret once
+  fleetpulse credentials revoke [--config FILE] (CLIENT_ID... | --agent-id ID)
+                                                    revoke credentials; every gateway rejects their tokens within seconds
+  fleetpulse credentials list [--config FILE] [--json]
+                                                    list credentials without their secrets
   fleetpulse --help | --version
 
 Roles: ${ROLES.join(', ')}. A role alone needs deployment: distributed.
@@ -75,8 +84,57 @@ export function parseCommand(argv: string[]): Command {
       if (positionals.length === 0) throw new UsageError(`rules ${action} needs at least one ${action === 'test' ? 'test' : 'rule'} file`);
       return { name: 'rules', action, files: positionals, config: values.config as string | undefined };
     }
+    case 'credentials':
+      return parseCredentialsCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(name)}; run fleetpulse --help`);
+  }
+}
+
+function parseCredentialsCommand(rest: string[]): Command {
+  const [action, ...more] = rest;
+  switch (action) {
+    case 'create': {
+      const { values } = parse(more, {
+        config: { type: 'string', short: 'c' },
+        'agent-id': { type: 'string' },
+        group: { type: 'string' },
+        tag: { type: 'string', multiple: true },
+        scope: { type: 'string', multiple: true },
+        'client-cert': { type: 'string' },
+      });
+      const agentId = values['agent-id'] as string | undefined;
+      if (!agentId) throw new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them');
+      const tags: Record<string, string> = {};
+      for (const tag of (values.tag as string[] | undefined) ?? []) {
+        const equals = tag.indexOf('=');
+        if (equals < 1) throw new UsageError(`expected --tag KEY=VALUE, found ${JSON.stringify(tag)}`);
+        tags[tag.slice(0, equals)] = tag.slice(equals + 1);
+      }
+      return {
+        name: 'credentials',
+        action,
+        config: values.config as string | undefined,
+        agentId,
+        group: values.group as string | undefined,
+        tags,
+        scopes: (values.scope as string[] | undefined) ?? ['metrics:write'],
+        clientCertDir: values['client-cert'] as string | undefined,
+      };
+    }
+    case 'revoke': {
+      const { values, positionals } = parse(more, { config: { type: 'string', short: 'c' }, 'agent-id': { type: 'string' } }, true);
+      const agentId = values['agent-id'] as string | undefined;
+      if (positionals.length === 0 && agentId === undefined) throw new UsageError('credentials revoke needs client ids or --agent-id ID');
+      if (positionals.length > 0 && agentId !== undefined) throw new UsageError('credentials revoke takes client ids or --agent-id, not both');
+      return { name: 'credentials', action, config: values.config as string | undefined, clientIds: positionals, agentId };
+    }
+    case 'list': {
+      const { values } = parse(more, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+      return { name: 'credentials', action, config: values.config as string | undefined, json: values.json === true };
+    }
+    default:
+      throw new UsageError(`expected credentials create, credentials revoke or credentials list, found ${action === undefined ? 'nothing' : JSON.stringify(`credentials ${action}`)}`);
   }
 }
 

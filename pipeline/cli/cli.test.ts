@@ -87,7 +87,7 @@ t.test('shipped configuration files load', async (t) => {
   for (const name of ['embedded', 'distributed']) {
     const config = loadFleetpulseConfig(new URL(`../../config/${name}.yml`, import.meta.url).pathname, {});
     t.equal(config.deployment, name);
-    t.equal(config.gateway.port, 8080);
+    t.equal(config.gateway.port, 8443);
   }
 });
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { agentConfigFields, checkRetryBounds } from '../../agent/config.js';
+import { agentConfigFields, checkClientCredentials, checkRetryBounds } from '../../agent/config.js';
 import { gatewayConfigSchema } from '../../ingest-gateway/config.js';
 import { processorConfigSchema } from '../../processors/config.js';
-import { routerConfigSchema } from '../../processors/router/config.js';
+import { receiverReferences, routerConfigSchema } from '../../processors/router/config.js';
 import { duckdbConfigSchema } from '../../sinks/duckdb/config.js';
 import { notifierConfigSchema } from '../../sinks/notifier.js';
 import { questdbConfigSchema } from '../../sinks/questdb/config.js';
@@ -32,7 +32,10 @@ export const fleetpulseConfigSchema = z.strictObject({
       /** Gateway to report to; this process's own gateway when absent. */
       gateway_url: z.string().url().optional(),
     })
-    .superRefine(checkRetryBounds)
+    .superRefine((agent, context) => {
+      checkRetryBounds(agent, context);
+      checkClientCredentials(agent, context);
+    })
     .prefault({}),
 });
 
@@ -49,18 +52,18 @@ export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.Proce
 }
 
 /**
- * Every receiver the router names must be configured under
- * notifier.receivers. The processor checks the receivers that rule files
- * name when it loads them.
+ * Every receiver the router names (default_receivers and the receivers of
+ * every route) must be configured under notifier.receivers. The processor
+ * checks the receivers that rule files name when it loads them.
  */
 function checkReferences(config: FleetpulseConfig, source: string): void {
   const known = new Set(config.notifier.receivers.map((receiver) => receiver.name));
   const expected = known.size > 0 ? `one of ${[...known].join(', ')}` : 'a receiver defined under notifier.receivers (none is)';
   const issues: ConfigIssue[] = [];
 
-  config.router.default_receivers.forEach((name, index) => {
-    if (!known.has(name)) issues.push({ key: `router.default_receivers.${index}`, source, message: `unknown receiver ${JSON.stringify(name)}; expected ${expected}` });
-  });
+  for (const { key, name } of receiverReferences(config.router)) {
+    if (!known.has(name)) issues.push({ key, source, message: `unknown receiver ${JSON.stringify(name)}; expected ${expected}` });
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
 }

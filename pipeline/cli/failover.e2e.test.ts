@@ -25,7 +25,8 @@ function sharedConfig(dir: string, rules: string, webhookUrl: string): Record<st
     store: { questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` } },
     gateway: { port: 0 },
     processor: { rule_files: [ruleFile], checkpoint_interval: '200ms', tick_interval: '200ms', max_lag: '2s' },
-    router: { default_receivers: ['hook'] },
+    // One group per alert, flushed at once and never held as flapping, so each transition makes its own notification.
+    router: { default_receivers: ['hook'], group_by: ['...'], group_wait: '0s', group_interval: '100ms', tick_interval: '50ms', flapping: { max_changes: 0 } },
     notifier: { receivers: [{ name: 'hook', type: 'webhook', url: webhookUrl }], retry: { initial_backoff: '10ms', max_backoff: '100ms' } },
   };
 }

@@ -10,6 +10,10 @@ import { eventually, testServices, uniqueName } from '../test-support/services.j
 import { fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
 import { topicNames } from './topics.js';
+import { enrollAgent, gatewayClient } from './test-support/enroll.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 t.test('gateway during a Kafka outage loses nothing', async (t) => {
   // A private broker, because stopping the shared one would break other tests.
@@ -17,9 +21,12 @@ t.test('gateway during a Kafka outage loses nothing', async (t) => {
   t.teardown(() => kafka.dispose());
 
   const prefix = `${uniqueName('outage')}.`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-outage-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = fleetpulseConfigSchema.parse({
     deployment: 'distributed',
     log_level: 'silent',
+    data_dir: dataDir,
     bus: { topic_prefix: prefix, partitions: 1, publish_timeout: '2s', kafka: { brokers: kafka.brokers } },
     state: { redis: { url: testServices.redisUrl, key_prefix: prefix } },
     gateway: { port: 0 },
@@ -32,8 +39,18 @@ t.test('gateway during a Kafka outage loses nothing', async (t) => {
   // in the sequence numbers read back from Kafka is a lost sample.
   let collections = 0;
   const agentId = uniqueName('agent');
+  const client = gatewayClient(config, pipeline.gatewayUrl!);
+  t.teardown(() => client.close());
   const agent = startAgent(
-    agentConfigSchema.parse({ agent_id: agentId, gateway_url: pipeline.gatewayUrl, interval: '200ms', retry_initial: '100ms', retry_max: '1s', request_timeout: '5s' }),
+    agentConfigSchema.parse({
+      ...(await enrollAgent(config, agentId)),
+      agent_id: agentId,
+      gateway_url: pipeline.gatewayUrl,
+      interval: '200ms',
+      retry_initial: '100ms',
+      retry_max: '1s',
+      request_timeout: '5s',
+    }),
     { logger: silentLogger, source: scriptedSource(() => ++collections) },
   );
   t.teardown(() => agent.stop());
@@ -42,16 +59,17 @@ t.test('gateway during a Kafka outage loses nothing', async (t) => {
   // SIGKILL: the broker vanishes mid-stream, as in a crash.
   await kafka.kill();
   const body = JSON.stringify({ version: 1, agentId: 'outage-probe', samples: [{ metric: 'm', value: 1, ts: Date.now() }] });
-  const during = await fetch(`${pipeline.gatewayUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const probeToken = await client.token(await enrollAgent(config, 'outage-probe'));
+  const during = await client.post('/v1/metrics', { 'content-type': 'application/json', authorization: `Bearer ${probeToken}` }, body);
   t.equal(during.status, 503, 'nothing is acknowledged while Kafka is down');
-  t.ok(Number(during.headers.get('retry-after')) >= 1, 'Retry-After tells when to retry');
-  t.equal((await fetch(`${pipeline.gatewayUrl}/readyz`)).status, 503, 'not ready while Kafka is down');
+  t.ok(Number(during.headers['retry-after']) >= 1, 'Retry-After tells when to retry');
+  t.equal((await client.get('/readyz')).status, 503, 'not ready while Kafka is down');
 
   const collectionsDuringOutage = collections;
   await eventually(() => (collections >= collectionsDuringOutage + 5 ? true : undefined), 20_000, 'collections during the outage');
 
   await kafka.start();
-  await eventually(async () => ((await fetch(`${pipeline.gatewayUrl}/readyz`)).status === 200 ? true : undefined), 60_000, 'gateway ready again');
+  await eventually(async () => ((await client.get('/readyz')).status === 200 ? true : undefined), 60_000, 'gateway ready again');
   await agent.stop();
   const collected = collections;
 

@@ -9,6 +9,8 @@ import { AGENT_ENV_PREFIX, loadFleetpulseConfig } from './config.js';
 import { RuleFileError } from '../../processors/rules/rule-set.js';
 import { startPipeline } from './pipeline.js';
 import { runRulesCommand } from './rules.js';
+import { runCredentialsCommand } from './credentials.js';
+import { TlsSetupError } from '../../ingest-gateway/tls/gateway-tls.js';
 
 /** Exit status for a command line that cannot run, as many Unix tools use. */
 const EXIT_USAGE = 2;
@@ -28,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return agent(command);
     case 'rules':
       return runRulesCommand(command);
+    case 'credentials':
+      return runCredentialsCommand(command);
   }
 }
 
@@ -36,7 +40,7 @@ async function run(command: Extract<Command, { name: 'run' }>): Promise<number> 
   const logger = createLogger({ level: config.log_level });
   logger.info({ deployment: config.deployment, roles: command.roles, config: command.config ?? '(defaults)' }, 'fleetpulse starting');
 
-  const pipeline = await startPipeline(config, { roles: command.roles, logger });
+  const pipeline = await startPipeline(config, { roles: command.roles, logger, configFile: command.config });
   if (pipeline.gatewayUrl) {
     logger.info({ agents: `${pipeline.gatewayUrl}/v1/agents`, metrics: `${pipeline.gatewayUrl}/v1/metrics` }, 'fleetpulse is running; list agents with GET /v1/agents');
   }
@@ -95,7 +99,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`fleetpulse: ${error.message}\n\n${USAGE}`);
       process.exitCode = EXIT_USAGE;
-    } else if (error instanceof ConfigError || error instanceof RuleFileError) {
+    } else if (error instanceof ConfigError || error instanceof RuleFileError || error instanceof TlsSetupError) {
       console.error(`fleetpulse: ${error.message}`);
       process.exitCode = 1;
     } else {

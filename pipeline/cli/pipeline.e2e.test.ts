@@ -11,6 +11,7 @@ import { eventually, testServices, uniqueName } from '../test-support/services.j
 import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
 import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
+import { enrollAgent, gatewayClient } from './test-support/enroll.js';
 
 /** cpu_usage per collection: one crossing above 90, then back below. */
 const CPU_SCRIPT = [20, 95, 96, 30];
@@ -34,6 +35,8 @@ function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: stri
   return fleetpulseConfigSchema.parse({
     deployment,
     log_level: 'silent',
+    // The local CA, credentials and signing keys go to the test's own directory.
+    data_dir: dataDir,
     bus: { topic_prefix: `${prefix}.`, partitions: 2, kafka: { brokers: testServices.kafkaBrokers } },
     state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
     store: {
@@ -42,7 +45,8 @@ function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: stri
     },
     gateway: { port: 0 },
     processor: { rule_files: [ruleFile] },
-    router: { default_receivers: ['console'] },
+    // One group per alert, flushed at once and never held as flapping, so each transition makes its own notification.
+    router: { default_receivers: ['console'], group_by: ['...'], group_wait: '0s', group_interval: '100ms', tick_interval: '50ms', flapping: { max_changes: 0 } },
     notifier: {
       receivers: [
         { name: 'console', type: 'console' },
@@ -53,8 +57,9 @@ function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: stri
   });
 }
 
-function agentConfig(gatewayUrl: string, agentId: string) {
+async function agentConfig(config: FleetpulseConfig, gatewayUrl: string, agentId: string) {
   return agentConfigSchema.parse({
+    ...(await enrollAgent(config, agentId)),
     agent_id: agentId,
     gateway_url: gatewayUrl,
     interval: '300ms',
@@ -76,10 +81,10 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     t.teardown(() => pipeline.stop());
 
     // One agent reads this host for real; the other follows the CPU script.
-    const realAgent = startAgent(agentConfig(pipeline.gatewayUrl!, uniqueName('host')), { logger: silentLogger });
+    const realAgent = startAgent(await agentConfig(config, pipeline.gatewayUrl!, uniqueName('host')), { logger: silentLogger });
     t.teardown(() => realAgent.stop());
     const scriptedId = uniqueName('scripted');
-    const scriptedAgent = startAgent(agentConfig(pipeline.gatewayUrl!, scriptedId), { logger: silentLogger, source: scriptedSource(cpuScript()) });
+    const scriptedAgent = startAgent(await agentConfig(config, pipeline.gatewayUrl!, scriptedId), { logger: silentLogger, source: scriptedSource(cpuScript()) });
     t.teardown(() => scriptedAgent.stop());
 
     // The real host may cross 90 % CPU too; count the scripted agent's alerts only.
@@ -94,7 +99,10 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     t.equal(firing.headers['idempotency-key'], firing.body.idempotencyKey);
     t.match(firing.body.alert, { rule: 'HighCPU', agentId: scriptedId, value: 95, tags: { env: 'e2e', region: 'eu-west' } });
 
-    const agents = (await (await fetch(`${pipeline.gatewayUrl}/v1/agents`)).json()) as { agents: Array<{ agentId: string; latest: Array<{ metric: string }> }> };
+    const client = gatewayClient(config, pipeline.gatewayUrl!);
+    t.teardown(() => client.close());
+    t.match(pipeline.gatewayUrl, /^https:\/\//, 'the gateway serves HTTPS');
+    const agents = JSON.parse((await client.get('/v1/agents')).body) as { agents: Array<{ agentId: string; latest: Array<{ metric: string }> }> };
     const real = agents.agents.find((agent) => agent.agentId.startsWith('host_'));
     t.ok(real, 'the real agent is listed');
     for (const metric of ['cpu_usage', 'mem_used_pct', 'load1']) {

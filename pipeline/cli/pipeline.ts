@@ -1,13 +1,10 @@
-import { startAgent, type AgentHandle } from '../../agent/agent.js';
-import { agentConfigSchema } from '../../agent/config.js';
-import { createGatewayApp } from '../../ingest-gateway/app.js';
-import { listen, type RunningServer } from '../../ingest-gateway/server.js';
 import { type RunningProcessor, startProcessor } from '../../processors/processor.js';
 import { startRouter } from '../../processors/router/router.js';
 import { createChannels } from '../../sinks/channels/registry.js';
 import { DuckDBStore } from '../../sinks/duckdb/duckdb-store.js';
 import { Notifier } from '../../sinks/notifier.js';
 import { QuestDBStore } from '../../sinks/questdb/questdb-store.js';
+import { publishDeliveryDecisions, startDecisionSink } from '../../sinks/decision-sink.js';
 import { startSinkRole } from '../../sinks/sink-role.js';
 import type { Bus, Subscription } from '../bus/bus.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
@@ -17,11 +14,12 @@ import type { Logger } from '../log/logger.js';
 import type { AgentRegistry } from '../state/agent-registry.js';
 import { type CheckpointStore, MemoryCheckpointStore, RedisCheckpointStore } from '../state/checkpoint-store.js';
 import { type DedupLog, MemoryDedupLog, RedisDedupLog } from '../state/dedup-log.js';
-import { MemoryAgentRegistry } from '../state/memory-agent-registry.js';
-import { RedisAgentRegistry } from '../state/redis-agent-registry.js';
+import type { SilenceStore } from '../state/silence-store.js';
 import type { Store } from '../store/store.js';
+import { createRouterState, createSilenceStore, openDecisionReader } from './alerting.js';
 import { UsageError, type Role, ROLES } from './args.js';
 import type { FleetpulseConfig } from './config.js';
+import { startGatewayRole, startLocalAgent } from './gateway.js';
 import { topicConfigs, topicNames } from './topics.js';
 
 export interface StartOptions {
@@ -29,6 +27,8 @@ export interface StartOptions {
   logger: Logger;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** The configuration file, named in the gateway's enrollment hint. */
+  configFile?: string;
 }
 
 /** A running set of roles in this process. */
@@ -100,6 +100,14 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
       for (const close of stores) await close();
     });
 
+    // One silence store serves the gateway's silences API and the router.
+    let silences: SilenceStore | undefined;
+    if (roles.has('router') || roles.has('gateway')) {
+      const store = createSilenceStore(config, clock);
+      stores.push(() => store.close());
+      silences = store;
+    }
+
     const subscriptions: Array<Pick<Subscription, 'close'>> = [];
     stops.push(async () => {
       if (bus instanceof MemoryBus) await bus.drain(DRAIN_TIMEOUT_MS);
@@ -118,19 +126,26 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
           topics: names,
           groups: { metrics: names.groups.sinkMetrics, alerts: names.groups.sinkAlerts, notifications: names.groups.notifier, deadLetters: names.groups.deadLetters },
           logger: logger.child({ component: 'sink' }),
+          onDeliveryResult: publishDeliveryDecisions(bus, names.decisions),
         })),
+        await startDecisionSink({ bus, store: sink.store, topic: names.decisions, group: names.groups.sinkDecisions, logger: logger.child({ component: 'sink' }) }),
       );
       logger.info({ store: embedded ? 'duckdb' : 'questdb' }, 'sink role started');
     }
 
     if (roles.has('router')) {
+      const routerState = createRouterState(config, clock, names.groups.router);
+      stores.push(() => routerState.close());
       subscriptions.push(
         await startRouter({
           bus,
           alertsTopic: names.alerts,
           notificationsTopic: names.notifications,
+          decisionsTopic: names.decisions,
           group: names.groups.router,
           config: config.router,
+          state: routerState,
+          silences: silences!,
           clock,
           logger: logger.child({ component: 'router' }),
         }),
@@ -158,25 +173,16 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
     }
 
     if (roles.has('gateway')) {
-      const registry = createRegistry(config);
-      stops.push(() => registry.close());
-      running.registry = registry;
-
-      const app = createGatewayApp({
-        bus,
-        metricsTopic: names.metrics,
-        registry,
-        config: config.gateway,
-        clock,
-        logger: logger.child({ component: 'gateway' }),
-      });
-      const server: RunningServer = await listen(app, config.gateway.host, config.gateway.port);
-      stops.push(() => server.close());
-      running.gatewayUrl = server.url;
-      logger.info({ url: server.url, agents: `${server.url}/v1/agents` }, 'gateway listening');
+      const decisions = await openDecisionReader(config, sink?.store, clock, logger);
+      if (decisions.close) stops.push(decisions.close);
+      const alerting = { silences: silences!, decisions: decisions.reader };
+      const gateway = await startGatewayRole({ config, bus, metricsTopic: names.metrics, clock, logger, configFile: options.configFile, alerting });
+      stops.push(() => gateway.stop());
+      running.registry = gateway.registry;
+      running.gatewayUrl = gateway.url;
 
       if (config.local_agent.enabled) {
-        const agent = startLocalAgent(config, server, clock, logger);
+        const agent = await startLocalAgent(config, gateway, clock, logger);
         stops.push(() => agent.stop());
       }
     }
@@ -216,11 +222,6 @@ function createStore(config: FleetpulseConfig, clock: Clock, logger: Logger): St
   return new QuestDBStore({ config: config.store.questdb, logger: storeLogger, clock });
 }
 
-function createRegistry(config: FleetpulseConfig): AgentRegistry {
-  if (config.deployment === 'embedded') return new MemoryAgentRegistry();
-  return new RedisAgentRegistry(config.state.redis.url, config.state.redis.key_prefix);
-}
-
 function createCheckpointStore(config: FleetpulseConfig): CheckpointStore {
   if (config.deployment === 'embedded') return new MemoryCheckpointStore();
   return new RedisCheckpointStore(config.state.redis.url, config.state.redis.key_prefix);
@@ -229,17 +230,4 @@ function createCheckpointStore(config: FleetpulseConfig): CheckpointStore {
 function createDedupLog(config: FleetpulseConfig, clock: Clock): DedupLog {
   if (config.deployment === 'embedded') return new MemoryDedupLog(clock);
   return new RedisDedupLog(config.state.redis.url, config.state.redis.key_prefix);
-}
-
-/** Starts an agent for this host that reports to this process's gateway and, unless told otherwise, probes it. */
-function startLocalAgent(config: FleetpulseConfig, server: RunningServer, clock: Clock, logger: Logger): AgentHandle {
-  const { enabled: _enabled, gateway_url: gatewayUrl, ...agentKeys } = config.local_agent;
-  const probeTargets = agentKeys.probe_targets.length > 0 ? agentKeys.probe_targets : [`127.0.0.1:${server.port}`];
-  // A gateway listening on every interface is reached over loopback.
-  const ownUrl = server.url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])/, (_, host: string) => `http://${host === '[::]' ? '[::1]' : '127.0.0.1'}`);
-  const agentConfig = agentConfigSchema.parse({});
-  Object.assign(agentConfig, agentKeys, { gateway_url: gatewayUrl ?? ownUrl, probe_targets: probeTargets });
-
-  logger.info({ agentId: agentConfig.agent_id, gateway: agentConfig.gateway_url, probeTargets }, 'local agent started');
-  return startAgent(agentConfig, { logger: logger.child({ component: 'agent' }), clock });
 }

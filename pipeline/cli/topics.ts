@@ -9,6 +9,8 @@ export interface TopicNames {
   notifications: string;
   /** Notifications the notifier gave up on. */
   deadLetters: string;
+  /** Router and notifier decisions, the suppression log. */
+  decisions: string;
   groups: {
     processor: string;
     router: string;
@@ -17,6 +19,8 @@ export interface TopicNames {
     notifier: string;
     /** The sink role's group that logs dead letters. */
     deadLetters: string;
+    /** The sink role's group that stores decisions. */
+    sinkDecisions: string;
   };
 }
 
@@ -27,6 +31,7 @@ export function topicNames(bus: BusConfig): TopicNames {
     alerts: `${prefix}alerts`,
     notifications: `${prefix}notifications`,
     deadLetters: `${prefix}dead-letters`,
+    decisions: `${prefix}decisions`,
     groups: {
       processor: `${prefix}processor`,
       router: `${prefix}router`,
@@ -34,6 +39,7 @@ export function topicNames(bus: BusConfig): TopicNames {
       sinkAlerts: `${prefix}sink-alerts`,
       notifier: `${prefix}notifier`,
       deadLetters: `${prefix}dead-letter-log`,
+      sinkDecisions: `${prefix}sink-decisions`,
     },
   };
 }

@@ -1,16 +1,45 @@
 import type { AlertEvent } from './alert-event.js';
 
 /**
- * A request to deliver one alert transition to one receiver, published on the
+ * A request to deliver one group of alerts to one receiver, published on the
  * notifications topic keyed by receiver so that each receiver sees its
- * notifications in order.
+ * notifications in order. The router groups alerts by the route's
+ * `group_by` labels; a group of one alert is the common case for rules
+ * without grouping.
  */
 export interface Notification {
   version: 1;
-  /** The alert's idempotency key (see alert-event.ts) plus `:receiver`; the notifier delivers each key at most once. */
+  /**
+   * Delivered at most once by the notifier. The router derives it from the
+   * group key, the receiver, the group's notification sequence and the sorted
+   * idempotency keys of the alerts it carries, hashed, so a replay repeats
+   * the key and a new notification of the group gets a new one.
+   */
   idempotencyKey: string;
   receiver: string;
+  /**
+   * The group's first alert: the first one that caused this notification.
+   * TODO: channels should render the whole group from `alerts`; they render
+   * only this alert today.
+   */
   alert: AlertEvent;
+  /*
+   * The group fields are optional because notifications published before
+   * routers grouped alerts lack them; read them with `notificationAlerts`.
+   */
+  /** Every alert of the group that is not suppressed: the ones that caused the notification first, then the other firing ones. */
+  alerts?: AlertEvent[];
+  /** Identifies the group: the route and the values of its group_by labels. */
+  groupKey?: string;
+  /** The group_by labels and their values shared by every alert of the group. */
+  groupLabels?: Record<string, string>;
+  /** `firing` when any alert of the group fires, else `resolved`. */
+  status?: 'firing' | 'resolved';
   /** Router time at which the notification was created (ms since epoch). */
   createdAt: number;
+}
+
+/** The alerts a notification carries: `alerts`, or `[alert]` for a notification without group fields. */
+export function notificationAlerts(notification: Pick<Notification, 'alert' | 'alerts'>): AlertEvent[] {
+  return notification.alerts && notification.alerts.length > 0 ? notification.alerts : [notification.alert];
 }

@@ -1,5 +1,6 @@
 import type { AlertEvent } from './alert-event.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { Decision } from './decision.js';
 import type { IngestedBatch } from './metric-batch.js';
 import type { Notification } from './notification.js';
 import { isPlainObject } from './validation.js';
@@ -61,4 +62,10 @@ export const DEAD_LETTERS: TopicSpec<DeadLetter> = {
   decode: decoderFor('dead-letters', ['notification', 'error', 'attempts', 'failedAt']),
 };
 
-export const ALL_TOPICS = [METRICS, ALERTS, NOTIFICATIONS, DEAD_LETTERS] as const;
+/** Router and notifier decisions about alert transitions, keyed by fingerprint. */
+export const DECISIONS: TopicSpec<Decision> = {
+  name: 'decisions',
+  decode: decoderFor('decisions', ['id', 'ts', 'fingerprint', 'reason']),
+};
+
+export const ALL_TOPICS = [METRICS, ALERTS, NOTIFICATIONS, DEAD_LETTERS, DECISIONS] as const;

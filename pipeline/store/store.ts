@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../messages/alert-event.js';
+import type { Decision } from '../messages/decision.js';
 import type { IngestedBatch } from '../messages/metric-batch.js';
 
 /** A sample as stored, with the agent's tags at ingest time. */
@@ -53,6 +54,16 @@ export interface DeliveryRecord {
   error?: string;
 }
 
+export interface DecisionQuery {
+  fingerprint?: string;
+  /** Inclusive lower bound on ts, milliseconds since the Unix epoch. */
+  from: number;
+  /** Exclusive upper bound on ts. */
+  to: number;
+  /** Maximum rows, newest first; 1000 when not given. */
+  limit?: number;
+}
+
 /**
  * Where samples, alert transitions and deliveries are kept: QuestDB in the
  * distributed deployment, a DuckDB file in the embedded one.
@@ -68,11 +79,15 @@ export interface Store {
   writeSamples(batches: readonly IngestedBatch[]): Promise<void>;
   writeAlerts(events: readonly AlertEvent[]): Promise<void>;
   writeDeliveries(deliveries: readonly DeliveryRecord[]): Promise<void>;
+  /** Router and notifier decisions; a replayed decision (same id and ts) is stored once. */
+  writeDecisions(decisions: readonly Decision[]): Promise<void>;
 
   /** Samples matching the query, newest first. */
   querySamples(query: SampleQuery): Promise<StoredSample[]>;
   /** Alert transitions matching the query, newest first. */
   queryAlerts(query: AlertQuery): Promise<AlertEvent[]>;
+  /** Decisions matching the query, newest first. */
+  queryDecisions(query: DecisionQuery): Promise<Decision[]>;
 
   close(): Promise<void>;
 }

@@ -1,10 +1,218 @@
 import { z } from 'zod';
+import { duration } from '../../pipeline/config/fields.js';
+import { type Matcher, MatcherError, parseMatcher } from '../../pipeline/messages/matcher.js';
+import { isValidTimeZone, parseBoundary, parseTimeOfDay, WEEKDAYS } from './blackout.js';
 
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NAME = /^[a-zA-Z0-9._-]{1,64}$/;
+
+/** A matcher written as text, `env="prod"` or `region=~"eu-.*"`, parsed at load so a bad regex stops startup. */
+const matcherText = z.string().transform((text, context): Matcher => {
+  try {
+    return parseMatcher(text);
+  } catch (error) {
+    if (!(error instanceof MatcherError)) throw error;
+    context.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
+});
+
+/** `group_by` label names; `...` alone groups by every label, so each alert is its own group. */
+const groupBy = z.array(z.string().refine((name) => name === '...' || LABEL.test(name), 'expected a label name or "..."'));
+
+/** Settings a route inherits from its parent when it does not set them. */
+const inheritedShape = {
+  /** Receivers of the route's alerts; inherited when absent. */
+  receivers: z.array(z.string().min(1)).min(1).optional(),
+  group_by: groupBy.optional(),
+  /** How long a new group waits for more alerts before its first notification. */
+  group_wait: duration({ min: 0 }).optional(),
+  /** How long a group waits after a notification before it notifies changes. */
+  group_interval: duration({ min: 10 }).optional(),
+  /** How long before a still-firing alert is notified again. */
+  repeat_interval: duration({ min: 1_000 }).optional(),
+  /** Names of blackout windows during which the route's notifications are held. */
+  blackouts: z.array(z.string().min(1)).optional(),
+};
+
+export interface RouteConfig {
+  name?: string | undefined;
+  matchers: Matcher[];
+  continue: boolean;
+  receivers?: string[] | undefined;
+  group_by?: string[] | undefined;
+  group_wait?: number | undefined;
+  group_interval?: number | undefined;
+  repeat_interval?: number | undefined;
+  blackouts?: string[] | undefined;
+  routes: RouteConfig[];
+}
+
+export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
+  z.strictObject({
+    /** Shown in group keys and decisions; the route's position (`0.1`) when absent. */
+    name: z.string().regex(NAME, 'expected letters, digits, ".", "-" and "_", at most 64').optional(),
+    /** Every matcher must match the alert's labels and tags. */
+    matchers: z.array(matcherText).default([]),
+    /** Also try the following sibling routes after this one matched. */
+    continue: z.boolean().default(false),
+    ...inheritedShape,
+    routes: z.array(routeSchema).default([]),
+  }),
+);
+
+const weeklyRangeSchema = z.strictObject({
+  /** Days the range starts on: mon..sun or monday..sunday; every day when empty. */
+  days: z
+    .array(z.string().refine((day) => WEEKDAYS[day.toLowerCase()] !== undefined, 'expected a day such as mon, tue, ..., sun'))
+    .default([]),
+  /** Wall-clock time `HH:MM` in the window's zone. */
+  start: z.string().refine((text) => (parseTimeOfDay(text) ?? 24 * 60) < 24 * 60, 'expected a time of day HH:MM from 00:00 to 23:59'),
+  /** Wall-clock time `HH:MM`, 24:00 for midnight; at or before `start` means the next day. */
+  end: z.string().refine((text) => parseTimeOfDay(text) !== undefined, 'expected a time of day HH:MM from 00:00 to 24:00'),
+});
+
+const onceRangeSchema = z.strictObject({
+  /** `2026-04-01T09:00` in the window's zone, or an instant with Z or an offset. */
+  start: z.string(),
+  end: z.string(),
+});
+
+export const blackoutWindowSchema = z
+  .strictObject({
+    name: z.string().regex(NAME, 'expected letters, digits, ".", "-" and "_", at most 64'),
+    /** IANA time zone of the window's times, such as Europe/Berlin; UTC when absent, never the host's zone. */
+    time_zone: z.string().default('UTC'),
+    weekly: z.array(weeklyRangeSchema).default([]),
+    once: z.array(onceRangeSchema).default([]),
+  })
+  .superRefine((window, context) => {
+    if (!isValidTimeZone(window.time_zone)) {
+      context.addIssue({ code: 'custom', path: ['time_zone'], message: `unknown time zone ${JSON.stringify(window.time_zone)}; expected an IANA name such as Europe/Berlin or UTC` });
+      return;
+    }
+    if (window.weekly.length === 0 && window.once.length === 0) {
+      context.addIssue({ code: 'custom', path: [], message: 'a blackout window needs at least one range under weekly or once' });
+    }
+    window.weekly.forEach((range, index) => {
+      if (range.start === range.end) context.addIssue({ code: 'custom', path: ['weekly', index, 'end'], message: `end equals start (${range.start}); for a whole day use start 00:00 and end 24:00` });
+    });
+    window.once.forEach((range, index) => {
+      const start = parseBoundary(range.start, window.time_zone);
+      const end = parseBoundary(range.end, window.time_zone);
+      const expected = 'expected a local time such as 2026-04-01T09:00 or an instant such as 2026-04-01T07:00:00Z';
+      if (start === undefined) context.addIssue({ code: 'custom', path: ['once', index, 'start'], message: `${expected}, found ${JSON.stringify(range.start)}` });
+      if (end === undefined) context.addIssue({ code: 'custom', path: ['once', index, 'end'], message: `${expected}, found ${JSON.stringify(range.end)}` });
+      if (start !== undefined && end !== undefined && end <= start) {
+        context.addIssue({ code: 'custom', path: ['once', index, 'end'], message: `end ${range.end} is not after start ${range.start}` });
+      }
+    });
+  });
+
+export type BlackoutWindowConfig = z.output<typeof blackoutWindowSchema>;
+
+export const inhibitRuleSchema = z
+  .strictObject({
+    /** Matchers of the firing alert that inhibits. */
+    source_matchers: z.array(matcherText).min(1),
+    /** Matchers of the alerts it inhibits. */
+    target_matchers: z.array(matcherText).min(1),
+    /** Labels whose values must be equal in source and target, such as [agent]. */
+    equal: z.array(z.string().regex(LABEL, 'expected a label name')).default([]),
+  })
+  .transform((rule) => ({ sourceMatchers: rule.source_matchers, targetMatchers: rule.target_matchers, equal: rule.equal }));
+
+export type InhibitRule = z.output<typeof inhibitRuleSchema>;
+
+export const flappingSchema = z
+  .strictObject({
+    /** An alert that changes state more than this many times within `window` is flapping; 0 turns detection off. */
+    max_changes: z.number().int().min(0).default(4),
+    window: duration({ min: 1_000 }).prefault('10m'),
+    /** A flapping alert has settled once it has not changed state for this long. */
+    settle_after: duration({ min: 1_000 }).prefault('10m'),
+  })
+  .prefault({});
+
+export type FlappingConfig = z.output<typeof flappingSchema>;
+
+/**
+ * ```yaml
+ * router:
+ *   default_receivers: [console]
+ *   group_by: [alertname]
+ *   group_wait: 30s
+ *   group_interval: 5m
+ *   repeat_interval: 4h
+ *   routes:
+ *     - { matchers: ['env="prod"', 'role=~"db|cache"'], receivers: [oncall], group_by: [alertname, region] }
+ *   blackout_windows:
+ *     - { name: weekend, time_zone: Europe/Berlin, weekly: [{ days: [sat, sun], start: "00:00", end: "24:00" }] }
+ *   inhibit_rules:
+ *     - { source_matchers: [severity=critical], target_matchers: [severity=warning], equal: [agent] }
+ * ```
+ */
 export const routerConfigSchema = z
   .strictObject({
-    /** Receivers for alerts whose rule names none. */
+    /** Receivers of the root route for alerts whose rule names none. */
     default_receivers: z.array(z.string().min(1)).default(['console']),
+    group_by: groupBy.default(['alertname']),
+    group_wait: duration({ min: 0 }).prefault('30s'),
+    group_interval: duration({ min: 10 }).prefault('5m'),
+    repeat_interval: duration({ min: 1_000 }).prefault('4h'),
+    /** Blackout windows of the root route, inherited by routes that do not set their own. */
+    blackouts: z.array(z.string().min(1)).default([]),
+    /** Child routes of the root route, tried in order. */
+    routes: z.array(routeSchema).default([]),
+    blackout_windows: z.array(blackoutWindowSchema).default([]),
+    inhibit_rules: z.array(inhibitRuleSchema).default([]),
+    flapping: flappingSchema,
+    silences: z
+      .strictObject({
+        /** How often the router rereads silences. */
+        refresh: duration({ min: 10 }).prefault('1s'),
+        /** Embedded deployment: file under data_dir that keeps silences across restarts. */
+        file: z.string().min(1).default('silences.json'),
+      })
+      .prefault({}),
+    /** How often the router looks for groups that are due. */
+    tick_interval: duration({ min: 10 }).prefault('1s'),
+  })
+  .superRefine((config, context) => {
+    const names = new Set<string>();
+    config.blackout_windows.forEach((window, index) => {
+      if (names.has(window.name)) context.addIssue({ code: 'custom', path: ['blackout_windows', index, 'name'], message: `duplicate blackout window name ${JSON.stringify(window.name)}` });
+      names.add(window.name);
+    });
+    const checkBlackouts = (list: readonly string[] | undefined, path: Array<string | number>): void => {
+      list?.forEach((name, index) => {
+        if (!names.has(name)) {
+          const known = names.size > 0 ? `one of ${[...names].join(', ')}` : 'a window defined under router.blackout_windows (none is)';
+          context.addIssue({ code: 'custom', path: [...path, index], message: `unknown blackout window ${JSON.stringify(name)}; expected ${known}` });
+        }
+      });
+    };
+    checkBlackouts(config.blackouts, ['blackouts']);
+    walkRoutes(config.routes, ['routes'], (route, path) => checkBlackouts(route.blackouts, [...path, 'blackouts']));
   })
   .prefault({});
 
 export type RouterConfig = z.output<typeof routerConfigSchema>;
+
+/** Calls `visit` on every route of the tree with its key path, such as ['routes', 0, 'routes', 1]. */
+export function walkRoutes(routes: readonly RouteConfig[], path: Array<string | number>, visit: (route: RouteConfig, path: Array<string | number>) => void): void {
+  routes.forEach((route, index) => {
+    const routePath = [...path, index];
+    visit(route, routePath);
+    walkRoutes(route.routes, [...routePath, 'routes'], visit);
+  });
+}
+
+/** Every receiver name the router configuration names, with its key, for the check against notifier.receivers. */
+export function receiverReferences(config: RouterConfig): Array<{ key: string; name: string }> {
+  const references = config.default_receivers.map((name, index) => ({ key: `router.default_receivers.${index}`, name }));
+  walkRoutes(config.routes, ['router', 'routes'], (route, path) => {
+    route.receivers?.forEach((name, index) => references.push({ key: [...path, 'receivers', index].join('.'), name }));
+  });
+  return references;
+}

@@ -1,60 +1,216 @@
-import type { Bus, DeliveredRecord, Subscription } from '../../pipeline/bus/bus.js';
-import type { Clock } from '../../pipeline/clock/index.js';
+import type { Bus, DeliveredRecord, Subscription, SubscriptionLag } from '../../pipeline/bus/bus.js';
+import type { Clock, Timer } from '../../pipeline/clock/index.js';
 import type { Logger } from '../../pipeline/log/logger.js';
-import { type AlertEvent, idempotencyKey } from '../../pipeline/messages/alert-event.js';
-import type { Notification } from '../../pipeline/messages/notification.js';
+import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
+import { alertLabelSet } from '../../pipeline/messages/matcher.js';
 import { ALERTS, PayloadError } from '../../pipeline/messages/topics.js';
+import type { RouterStateStore } from '../../pipeline/state/router-state.js';
+import type { SilenceStore } from '../../pipeline/state/silence-store.js';
+import { BlackoutStage } from './blackout-stage.js';
 import type { RouterConfig } from './config.js';
+import { type AlertTrack, FlappingStage, observeFlapping } from './flapping.js';
+import { addToGroup, type AlertEntry, decisionMaker, flushGroup, type GroupMeta } from './group.js';
+import { type InhibitionSource, InhibitionStage } from './inhibition.js';
+import { type GroupAssignment, RouteTree } from './routing.js';
+import { SilenceStage } from './silence-stage.js';
+import type { FlappingStatus, MuteStage } from './stage.js';
 
 export interface RouterDeps {
   bus: Bus;
   alertsTopic: string;
   notificationsTopic: string;
+  decisionsTopic: string;
+  /** Consumer group on the alerts topic. */
   group: string;
   config: RouterConfig;
+  state: RouterStateStore;
+  silences: Pick<SilenceStore, 'list'>;
   clock: Clock;
   logger: Logger;
 }
 
-/** Picks the receivers of one alert transition: the rule's own, else the defaults. */
-export function receiversFor(event: AlertEvent, config: RouterConfig): string[] {
-  return event.notify.length > 0 ? event.notify : config.default_receivers;
+export interface RunningRouter extends Subscription {
+  /** Flushes every group that is due now; the router's timer calls it every tick_interval. */
+  flushDue(): Promise<void>;
 }
 
-/**
- * Consumes alert transitions and publishes one notification per receiver,
- * keyed by receiver so each receiver gets its notifications in order. The
- * idempotency key lets the notifier drop a transition replayed after a crash.
- */
-export async function startRouter(deps: RouterDeps): Promise<Subscription> {
-  const { bus, clock, logger, config } = deps;
+/** Groups due at once that one tick flushes at most; the rest wait for the next tick. */
+const MAX_GROUPS_PER_TICK = 1_000;
+/** How long per-fingerprint records (flapping history, the last transition seen) are kept after their last change. */
+const TRACK_TTL_MS = 7 * 86_400_000;
 
-  return bus.subscribe({
-    topic: deps.alertsTopic,
-    group: deps.group,
-    handle: async (records: readonly DeliveredRecord[]) => {
-      const notifications: Notification[] = [];
-      for (const record of records) {
-        const event = decode(record, logger);
-        // Pending and inactive transitions are stored, never notified.
-        if (!event || (event.state !== 'firing' && event.state !== 'resolved')) continue;
-        for (const receiver of receiversFor(event, config)) {
-          notifications.push({
-            version: 1,
-            idempotencyKey: `${idempotencyKey(event)}:${receiver}`,
-            receiver,
-            alert: event,
-            createdAt: clock.now(),
-          });
-        }
+/**
+ * Starts the alert router. It consumes alert transitions in a consumer
+ * group and, for each `firing` or `resolved` one:
+ * 1. flapping: counts the fingerprint's state changes; a repeated
+ *    transition (same idempotency key) is logged as a duplicate;
+ * 2. routing: finds the routes and receivers (routing.ts);
+ * 3. grouping: adds it to one group per route and receiver (group.ts).
+ * Every tick it flushes the groups that are due: suppression stages
+ * (inhibition, silences, blackout windows, flapping), dedup against
+ * repeat_interval, then one notification per group and receiver.
+ *
+ * Every decision goes to the decisions topic. Groups, flapping history and
+ * inhibition sources live in the router state store, so a restarted router
+ * notifies nothing twice, and replicas share groups whose alerts arrive on
+ * different partitions.
+ */
+export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
+  const { bus, clock, logger, config, state } = deps;
+  const tree = new RouteTree(config);
+  const inhibition = new InhibitionStage(config.inhibit_rules);
+  const silences = new SilenceStage(deps.silences, config.silences.refresh, clock, logger);
+  const stages: MuteStage[] = [inhibition, silences, new BlackoutStage(config.blackout_windows), new FlappingStage(config.flapping)];
+
+  const publishDecisions = async (decisions: readonly Decision[]): Promise<void> => {
+    if (decisions.length === 0) return;
+    await bus.publish(
+      deps.decisionsTopic,
+      decisions.map((decision) => ({ key: decision.fingerprint, value: JSON.stringify(decision) })),
+    );
+  };
+
+  const handle = async (records: readonly DeliveredRecord[]): Promise<void> => {
+    const events = records.map((record) => decode(record, logger)).filter((event): event is AlertEvent => event !== undefined && (event.state === 'firing' || event.state === 'resolved'));
+    if (events.length === 0) return;
+    const now = clock.now();
+    const decisions: Decision[] = [];
+
+    const fingerprints = [...new Set(events.map((event) => event.fingerprint))];
+    const stored = await state.readAlerts(fingerprints);
+    const tracks = new Map<string, AlertTrack>();
+    for (const [fingerprint, text] of stored) tracks.set(fingerprint, JSON.parse(text) as AlertTrack);
+
+    const arrivals = new Map<string, { assignment: GroupAssignment; items: Array<{ event: AlertEvent; flapping?: FlappingStatus }> }>();
+    for (const event of events) {
+      const observed = observeFlapping(tracks.get(event.fingerprint), event, config.flapping);
+      tracks.set(event.fingerprint, observed.track);
+      if (observed.replay) {
+        decisions.push(decisionMaker(undefined, undefined, now)(event, 'duplicate', { detail: observed.replayDetail! }));
+        continue;
       }
-      if (notifications.length === 0) return;
-      await bus.publish(
-        deps.notificationsTopic,
-        notifications.map((notification) => ({ key: notification.receiver, value: JSON.stringify(notification) })),
-      );
+
+      const labels = alertLabelSet(event);
+      if (config.inhibit_rules.length > 0) {
+        const source: InhibitionSource | undefined = inhibition.isSource(event) ? { fingerprint: event.fingerprint, rule: event.rule, labels } : undefined;
+        if (source || event.state === 'resolved') await state.setSource(event.fingerprint, source ? JSON.stringify(source) : undefined);
+      }
+
+      for (const assignment of tree.assign(event, labels)) {
+        let arrival = arrivals.get(assignment.groupId);
+        if (!arrival) arrivals.set(assignment.groupId, (arrival = { assignment, items: [] }));
+        arrival.items.push({ event, flapping: observed.status });
+      }
+    }
+
+    for (const [groupId, { assignment, items }] of arrivals) {
+      await state.withGroupLock(groupId, async () => {
+        const group = await state.readGroup(groupId, [...new Set(items.map((item) => item.event.fingerprint))]);
+        let meta = group.meta === undefined ? undefined : (JSON.parse(group.meta) as GroupMeta);
+        const changed = new Map<string, string>();
+        for (const { event, flapping } of items) {
+          const text = changed.get(event.fingerprint) ?? group.entries.get(event.fingerprint);
+          const entry = text === undefined ? undefined : (JSON.parse(text) as AlertEntry);
+          const result = addToGroup(meta, entry, event, flapping, assignment, now);
+          decisions.push(...result.decisions);
+          meta = result.meta;
+          if (result.entry) changed.set(event.fingerprint, JSON.stringify(result.entry));
+        }
+        if (meta && changed.size > 0) await state.writeGroup(groupId, { meta: JSON.stringify(meta), changed, removed: [], dueAt: meta.nextFlushAt });
+      });
+    }
+
+    // Written after the groups, so a crash in between replays these records into the groups, which recognise them.
+    const changedTracks = new Map<string, string>();
+    for (const fingerprint of fingerprints) changedTracks.set(fingerprint, JSON.stringify(tracks.get(fingerprint)));
+    await state.writeAlerts(changedTracks, TRACK_TTL_MS);
+    await publishDecisions(decisions);
+  };
+
+  const flushOne = async (groupId: string): Promise<void> => {
+    await state.withGroupLock(groupId, async () => {
+      const group = await state.readGroup(groupId);
+      if (group.meta === undefined) {
+        await state.deleteGroup(groupId);
+        return;
+      }
+      const meta = JSON.parse(group.meta) as GroupMeta;
+      const now = clock.now();
+      // Another replica flushed it since it was listed as due.
+      if (meta.nextFlushAt > now) return;
+
+      const entries = new Map<string, AlertEntry>();
+      for (const [fingerprint, text] of group.entries) entries.set(fingerprint, JSON.parse(text) as AlertEntry);
+      const route = tree.get(meta.routeId) ?? tree.root;
+      const result = flushGroup(meta, entries, { route, stages, now });
+
+      if (result.notification) {
+        await bus.publish(deps.notificationsTopic, [{ key: result.notification.receiver, value: JSON.stringify(result.notification) }]);
+        logger.info(
+          { groupKey: meta.groupKey, receiver: meta.receiver, alerts: result.notification.alerts?.length, idempotencyKey: result.notification.idempotencyKey },
+          'group notification published',
+        );
+      }
+      await publishDecisions(result.decisions);
+
+      if (result.empty) {
+        await state.deleteGroup(groupId);
+        return;
+      }
+      const changed = new Map<string, string>();
+      for (const [fingerprint, entry] of result.changed) changed.set(fingerprint, JSON.stringify(entry));
+      await state.writeGroup(groupId, { meta: JSON.stringify(result.meta), changed, removed: result.removed, dueAt: result.meta.nextFlushAt });
+    });
+  };
+
+  let flushing: Promise<void> | undefined;
+  const runFlush = async (): Promise<void> => {
+    await silences.refresh();
+    if (config.inhibit_rules.length > 0) {
+      const sources = await state.listSources();
+      inhibition.setSources([...sources.values()].map((text) => JSON.parse(text) as InhibitionSource));
+    }
+    for (const groupId of await state.dueGroups(clock.now(), MAX_GROUPS_PER_TICK)) {
+      try {
+        await flushOne(groupId);
+      } catch (error) {
+        logger.error({ err: error, groupId }, 'flushing an alert group failed; the next tick retries it');
+      }
+    }
+  };
+  const flushDue = async (): Promise<void> => {
+    while (flushing) await flushing;
+    flushing = runFlush().finally(() => (flushing = undefined));
+    await flushing;
+  };
+
+  let timer: Timer | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    const run = flushing ? Promise.resolve() : flushDue();
+    run
+      .catch((error: unknown) => logger.error({ err: error }, 'router tick failed; the next tick retries'))
+      .finally(() => {
+        if (!stopped) timer = clock.setTimeout(tick, config.tick_interval).unref();
+      });
+  };
+  timer = clock.setTimeout(tick, config.tick_interval).unref();
+
+  const subscription = await bus.subscribe({ topic: deps.alertsTopic, group: deps.group, handle });
+  logger.info({ routes: tree.root.children.length, blackoutWindows: config.blackout_windows.length, inhibitRules: config.inhibit_rules.length }, 'router started');
+
+  return {
+    flushDue,
+    lag: (): SubscriptionLag => subscription.lag(),
+    close: async (): Promise<void> => {
+      stopped = true;
+      timer?.cancel();
+      await subscription.close();
+      while (flushing) await flushing;
     },
-  });
+  };
 }
 
 function decode(record: DeliveredRecord, logger: Logger): AlertEvent | undefined {

@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import { BIGINT, type DuckDBConnection, DuckDBInstance, DOUBLE, INTEGER, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { Logger } from '../../pipeline/log/logger.js';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../../pipeline/messages/metric-batch.js';
-import type { AlertQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
+import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
 import type { DeliveryQuery, DeliveryReader } from '../store-queries.js';
 import type { DuckDBConfig } from './config.js';
 import { IdIndex } from './id-index.js';
@@ -24,6 +25,10 @@ const INSERT_ALERT = `INSERT OR IGNORE INTO alerts
 const INSERT_DELIVERY = `INSERT OR IGNORE INTO deliveries
   (ts, idempotency_key, fingerprint, receiver, channel, outcome, attempts, error)
   VALUES (epoch_ms($1), $2, $3, $4, $5, $6, $7, $8)`;
+
+const INSERT_DECISION = `INSERT OR IGNORE INTO decisions
+  (ts, id, fingerprint, alert_key, state, rule, agent, reason, receiver, group_key, notification_key, silence_id, blackout_window, inhibited_by, detail)
+  VALUES (epoch_ms($1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
 
 /**
  * The store of the embedded deployment: one DuckDB file (schema in
@@ -125,12 +130,46 @@ export class DuckDBStore implements Store, DeliveryReader {
     });
   }
 
+  writeDecisions(decisions: readonly Decision[]): Promise<void> {
+    if (decisions.length === 0) return Promise.resolve();
+    return this.write(async (connection) => {
+      const statement = await connection.prepare(INSERT_DECISION);
+      for (const decision of decisions) {
+        statement.bind(
+          [
+            BigInt(decision.ts),
+            decision.id,
+            decision.fingerprint,
+            decision.alertKey,
+            decision.state,
+            decision.rule,
+            decision.agentId,
+            decision.reason,
+            decision.receiver ?? null,
+            decision.groupKey ?? null,
+            decision.notificationKey ?? null,
+            decision.silenceId ?? null,
+            decision.blackoutWindow ?? null,
+            decision.inhibitedBy ?? null,
+            decision.detail ?? null,
+          ],
+          [BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR],
+        );
+        await statement.run();
+      }
+    });
+  }
+
   querySamples(query: SampleQuery): Promise<StoredSample[]> {
     return this.requireQueries().querySamples(query);
   }
 
   queryAlerts(query: AlertQuery): Promise<AlertEvent[]> {
     return this.requireQueries().queryAlerts(query);
+  }
+
+  queryDecisions(query: DecisionQuery): Promise<Decision[]> {
+    return this.requireQueries().queryDecisions(query);
   }
 
   queryDeliveries(query: DeliveryQuery): Promise<DeliveryRecord[]> {

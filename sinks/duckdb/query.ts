@@ -1,6 +1,7 @@
 import { BIGINT, type DuckDBConnection, type DuckDBType, INTEGER, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
 import type { AlertEvent, AlertState, Severity } from '../../pipeline/messages/alert-event.js';
-import type { AlertQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
+import type { Decision, DecisionReason } from '../../pipeline/messages/decision.js';
+import type { AlertQuery, DecisionQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
 import { checkQueryBounds, type DeliveryQuery } from '../store-queries.js';
 
 /** A MAP(VARCHAR, VARCHAR) as DuckDB's JS conversion returns it. */
@@ -122,6 +123,47 @@ export class DuckDBQueries {
       };
       if (row.error !== null) record.error = row.error as string;
       return record;
+    });
+  }
+
+  async queryDecisions(query: DecisionQuery): Promise<Decision[]> {
+    const limit = checkQueryBounds(query);
+    const where = whereClause('d', query, [['d.fingerprint', query.fingerprint]]);
+    const reader = await this.connection.runAndReadAll(
+      `SELECT epoch_ms(d.ts) AS ts, d.id, d.fingerprint, d.alert_key, d.state, d.rule, d.agent, d.reason, d.receiver,
+              d.group_key, d.notification_key, d.silence_id, d.blackout_window, d.inhibited_by, d.detail
+       FROM decisions d
+       ${where.sql}
+       ORDER BY d.ts DESC, d.id DESC
+       LIMIT $limit`,
+      { ...where.values, limit },
+      { ...where.types, limit: INTEGER },
+    );
+    return reader.getRowObjectsJS().map((row) => {
+      const decision: Decision = {
+        version: 1,
+        id: row.id as string,
+        ts: Number(row.ts),
+        fingerprint: row.fingerprint as string,
+        alertKey: row.alert_key as string,
+        state: row.state as AlertState,
+        rule: row.rule as string,
+        agentId: row.agent as string,
+        reason: row.reason as DecisionReason,
+      };
+      const optional: Array<[keyof Decision, unknown]> = [
+        ['receiver', row.receiver],
+        ['groupKey', row.group_key],
+        ['notificationKey', row.notification_key],
+        ['silenceId', row.silence_id],
+        ['blackoutWindow', row.blackout_window],
+        ['inhibitedBy', row.inhibited_by],
+        ['detail', row.detail],
+      ];
+      for (const [field, value] of optional) {
+        if (value !== null && value !== undefined) (decision as unknown as Record<string, unknown>)[field] = value as string;
+      }
+      return decision;
     });
   }
 }

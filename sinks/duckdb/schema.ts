@@ -16,9 +16,10 @@
  *   the same columns as QuestDB's metrics table except that labels and tags are
  *   maps rather than `label_*` and `tag_*` columns.
  *
- * Alerts and deliveries are written rarely and stay flat. Alerts are keyed
- * by (fingerprint, sequence), which identifies a transition; deliveries by
- * (idempotency_key, ts).
+ * Alerts, deliveries and decisions are written rarely and stay flat. Alerts
+ * are keyed by (fingerprint, sequence), which identifies a transition;
+ * deliveries by (idempotency_key, ts); decisions by (id, ts), where `id`
+ * hashes the decision's fields.
  */
 export const CREATE_TABLES = [
   `CREATE TABLE IF NOT EXISTS series (
@@ -75,6 +76,25 @@ export const CREATE_TABLES = [
     error VARCHAR,
     PRIMARY KEY (idempotency_key, ts)
   )`,
+  `CREATE TABLE IF NOT EXISTS decisions (
+    ts TIMESTAMP NOT NULL,
+    id VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    alert_key VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    agent VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    receiver VARCHAR,
+    group_key VARCHAR,
+    notification_key VARCHAR,
+    silence_id VARCHAR,
+    blackout_window VARCHAR,
+    inhibited_by VARCHAR,
+    detail VARCHAR,
+    PRIMARY KEY (id, ts)
+  )`,
+  `CREATE INDEX IF NOT EXISTS decisions_fingerprint ON decisions (fingerprint)`,
 ];
 
 /**

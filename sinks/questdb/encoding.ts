@@ -1,5 +1,6 @@
 import type { SenderBuffer } from '@questdb/nodejs-client';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
 import type { IngestedBatch, Sample } from '../../pipeline/messages/metric-batch.js';
 import type { DeliveryRecord } from '../../pipeline/store/store.js';
 import { labelSetKey } from '../label-set.js';
@@ -76,6 +77,31 @@ export function encodeDeliveryRow(buffer: SenderBuffer, table: string, record: D
     .intColumn('attempts', record.attempts);
   if (record.error !== undefined) buffer.stringColumn('error', record.error);
   buffer.at(record.ts, 'ms');
+}
+
+/** Appends one decisions row; optional fields are left null when absent. */
+export function encodeDecisionRow(buffer: SenderBuffer, table: string, decision: Decision): void {
+  buffer
+    .table(table)
+    .symbol('fingerprint', decision.fingerprint)
+    .symbol('state', decision.state)
+    .symbol('rule', decision.rule)
+    .symbol('agent', decision.agentId)
+    .symbol('reason', decision.reason);
+  if (decision.receiver !== undefined) buffer.symbol('receiver', decision.receiver);
+  buffer.stringColumn('id', decision.id).stringColumn('alert_key', decision.alertKey);
+  const optional: Array<[column: string, value: string | undefined]> = [
+    ['group_key', decision.groupKey],
+    ['notification_key', decision.notificationKey],
+    ['silence_id', decision.silenceId],
+    ['blackout_window', decision.blackoutWindow],
+    ['inhibited_by', decision.inhibitedBy],
+    ['detail', decision.detail],
+  ];
+  for (const [column, value] of optional) {
+    if (value !== undefined) buffer.stringColumn(column, value);
+  }
+  buffer.at(decision.ts, 'ms');
 }
 
 function writeMapSymbols(buffer: SenderBuffer, prefix: string, map: Readonly<Record<string, string>>, skipped: SkippedColumns): void {

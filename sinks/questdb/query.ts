@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { AlertEvent, AlertState, Severity } from '../../pipeline/messages/alert-event.js';
-import type { AlertQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
+import type { Decision, DecisionReason } from '../../pipeline/messages/decision.js';
+import type { AlertQuery, DecisionQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
 import { checkQueryBounds, type DeliveryQuery } from '../store-queries.js';
 import { LABEL_COLUMN_PREFIX, type QuestDBTables, TAG_COLUMN_PREFIX } from './schema.js';
 
@@ -165,6 +166,30 @@ export class QuestDBQueries {
     });
   }
 
+  async queryDecisions(query: DecisionQuery): Promise<Decision[]> {
+    const limit = checkQueryBounds(query);
+    const where = whereClause(query.from, query.to, [['fingerprint', query.fingerprint]]);
+    const result = await this.pool.query<Record<string, unknown>>({
+      text: `SELECT * FROM ${this.tables.decisions} ${where.sql} ORDER BY ts DESC, id DESC LIMIT ${limit}`,
+      values: where.values,
+    });
+    return result.rows.map((row) => {
+      const decision: Decision = {
+        version: 1,
+        id: row.id as string,
+        ts: row.ts as number,
+        fingerprint: row.fingerprint as string,
+        alertKey: row.alert_key as string,
+        state: row.state as AlertState,
+        rule: row.rule as string,
+        agentId: row.agent as string,
+        reason: row.reason as DecisionReason,
+      };
+      setOptional(decision, row, DECISION_OPTIONAL_COLUMNS);
+      return decision;
+    });
+  }
+
   /**
    * Number of committed WAL transactions that QuestDB has not applied to the
    * given tables yet; at 0, queries return every acknowledged write.
@@ -186,4 +211,22 @@ export class QuestDBQueries {
 function parseJson<T>(value: unknown, fallback: T): T {
   if (typeof value !== 'string' || value === '') return fallback;
   return JSON.parse(value) as T;
+}
+
+/** Optional decision fields and the columns that hold them; a null column leaves the field absent. */
+const DECISION_OPTIONAL_COLUMNS: ReadonlyArray<[field: keyof Decision, column: string]> = [
+  ['receiver', 'receiver'],
+  ['groupKey', 'group_key'],
+  ['notificationKey', 'notification_key'],
+  ['silenceId', 'silence_id'],
+  ['blackoutWindow', 'blackout_window'],
+  ['inhibitedBy', 'inhibited_by'],
+  ['detail', 'detail'],
+];
+
+function setOptional(target: Decision, row: Record<string, unknown>, columns: typeof DECISION_OPTIONAL_COLUMNS): void {
+  for (const [field, column] of columns) {
+    const value = row[column];
+    if (value !== null && value !== undefined) (target as unknown as Record<string, unknown>)[field] = String(value);
+  }
 }

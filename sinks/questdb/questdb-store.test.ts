@@ -62,6 +62,7 @@ t.test('QuestDBStore creates tables with dedup keys', async (t) => {
   t.same(await dedupKeys(store.tables.metrics), ['agent', 'metric', 'series', 'ts']);
   t.same(await dedupKeys(store.tables.alerts), ['fingerprint', 'sequence', 'ts']);
   t.same(await dedupKeys(store.tables.deliveries), ['idempotency_key', 'ts']);
+  t.same(await dedupKeys(store.tables.decisions), ['id', 'ts']);
 
   const types = await client.query<{ column: string; type: string }>(`SELECT "column", type FROM table_columns('${store.tables.metrics}')`);
   t.same(Object.fromEntries(types.rows.map((row) => [row.column, row.type])), {

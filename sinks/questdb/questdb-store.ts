@@ -3,11 +3,12 @@ import type { SenderBuffer } from '@questdb/nodejs-client';
 import type { Clock } from '../../pipeline/clock/index.js';
 import type { Logger } from '../../pipeline/log/logger.js';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../../pipeline/messages/metric-batch.js';
-import type { AlertQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
+import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
 import type { DeliveryQuery, DeliveryReader } from '../store-queries.js';
 import type { QuestDBConfig } from './config.js';
-import { encodeAlertRow, encodeDeliveryRow, encodeSampleRow, SkippedColumns } from './encoding.js';
+import { encodeAlertRow, encodeDecisionRow, encodeDeliveryRow, encodeSampleRow, SkippedColumns } from './encoding.js';
 import { createQueryPool, QuestDBQueries } from './query.js';
 import { createTableStatements, type QuestDBTables, tableNames } from './schema.js';
 import { IlpWriter } from './writer.js';
@@ -102,12 +103,26 @@ export class QuestDBStore implements Store, DeliveryReader {
     });
   }
 
+  async writeDecisions(decisions: readonly Decision[]): Promise<void> {
+    const table = this.tables.decisions;
+    await this.writeRows(table, (buffer, _skipped, emit) => {
+      for (const decision of decisions) {
+        encodeDecisionRow(buffer, table, decision);
+        emit();
+      }
+    });
+  }
+
   querySamples(query: SampleQuery): Promise<StoredSample[]> {
     return this.requireQueries().querySamples(query);
   }
 
   queryAlerts(query: AlertQuery): Promise<AlertEvent[]> {
     return this.requireQueries().queryAlerts(query);
+  }
+
+  queryDecisions(query: DecisionQuery): Promise<Decision[]> {
+    return this.requireQueries().queryDecisions(query);
   }
 
   queryDeliveries(query: DeliveryQuery): Promise<DeliveryRecord[]> {

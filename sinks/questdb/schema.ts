@@ -1,12 +1,13 @@
-/** Names of the three tables, each with the configured prefix. */
+/** Names of the tables, each with the configured prefix. */
 export interface QuestDBTables {
   metrics: string;
   alerts: string;
   deliveries: string;
+  decisions: string;
 }
 
 export function tableNames(prefix: string): QuestDBTables {
-  return { metrics: `${prefix}metrics`, alerts: `${prefix}alerts`, deliveries: `${prefix}deliveries` };
+  return { metrics: `${prefix}metrics`, alerts: `${prefix}alerts`, deliveries: `${prefix}deliveries`, decisions: `${prefix}decisions` };
 }
 
 /** Column name prefixes of the per-key SYMBOL columns that ILP adds as new keys appear. */
@@ -22,7 +23,8 @@ export const LABEL_COLUMN_PREFIX = 'label_';
  * - metrics: one row per (ts, agent, metric, series), where `series` is the
  *   canonical label-set key (see labelSetKey);
  * - alerts: one row per transition (ts, fingerprint, sequence);
- * - deliveries: one row per (ts, idempotency_key).
+ * - deliveries: one row per (ts, idempotency_key);
+ * - decisions: one row per (ts, id), where `id` hashes the decision's fields.
  *
  * `ALTER TABLE ... DEDUP ENABLE` runs after each CREATE, so a table that ILP
  * created before `init` ran (without dedup) gets the keys as well.
@@ -68,5 +70,25 @@ export function createTableStatements(tables: QuestDBTables): string[] {
     ) TIMESTAMP(ts) PARTITION BY DAY WAL
     DEDUP UPSERT KEYS(ts, idempotency_key)`,
     `ALTER TABLE ${tables.deliveries} DEDUP ENABLE UPSERT KEYS(ts, idempotency_key)`,
+
+    `CREATE TABLE IF NOT EXISTS ${tables.decisions} (
+      ts TIMESTAMP,
+      id VARCHAR,
+      fingerprint SYMBOL,
+      alert_key VARCHAR,
+      state SYMBOL,
+      rule SYMBOL,
+      agent SYMBOL,
+      reason SYMBOL,
+      receiver SYMBOL,
+      group_key VARCHAR,
+      notification_key VARCHAR,
+      silence_id VARCHAR,
+      blackout_window VARCHAR,
+      inhibited_by VARCHAR,
+      detail VARCHAR
+    ) TIMESTAMP(ts) PARTITION BY DAY WAL
+    DEDUP UPSERT KEYS(ts, id)`,
+    `ALTER TABLE ${tables.decisions} DEDUP ENABLE UPSERT KEYS(ts, id)`,
   ];
 }

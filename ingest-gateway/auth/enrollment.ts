@@ -1,0 +1,38 @@
+import { type CredentialRecord, type CredentialStore, newClientId } from '../../pipeline/state/credential-store.js';
+import { DEFAULT_SCRYPT_COST, hashSecret, newClientSecret } from './secret-hash.js';
+import { METRICS_WRITE_SCOPE } from './tokens.js';
+
+export interface CredentialRequest {
+  agentId: string;
+  /** Rate limit group; `default` unless given. */
+  group?: string;
+  tags?: Record<string, string>;
+  /** metrics:write unless given. */
+  scopes?: string[];
+}
+
+/**
+ * Creates client credentials for an agent and returns the secret, which is
+ * stored only as its scrypt hash and cannot be shown again.
+ *
+ * `scryptCost` lowers the hashing cost for throwaway stores (tests and
+ * benchmarks); the cost is recorded in the hash, so verification follows it.
+ */
+export async function createCredential(
+  store: CredentialStore,
+  request: CredentialRequest,
+  options: { now?: number; scryptCost?: typeof DEFAULT_SCRYPT_COST } = {},
+): Promise<{ record: CredentialRecord; clientSecret: string }> {
+  const clientSecret = newClientSecret();
+  const record: CredentialRecord = {
+    clientId: newClientId(),
+    agentId: request.agentId,
+    group: request.group ?? 'default',
+    tags: request.tags ?? {},
+    scopes: request.scopes ?? [METRICS_WRITE_SCOPE],
+    secretHash: await hashSecret(clientSecret, options.scryptCost ?? DEFAULT_SCRYPT_COST),
+    createdAt: options.now ?? Date.now(),
+  };
+  await store.create(record);
+  return { record, clientSecret };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import type { Bus } from '../bus/bus.js';
+import { KafkaBus } from '../bus/kafka-bus.js';
+import { silentLogger } from '../log/logger.js';
+import type { Decision } from '../messages/decision.js';
+import type { IngestedBatch } from '../messages/metric-batch.js';
+import { MemorySilenceStore, RedisSilenceStore } from '../state/silence-store.js';
+import { eventually, testServices, uniqueName } from '../test-support/services.js';
+import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
+import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
+import { startPipeline } from './pipeline.js';
+import { topicConfigs, topicNames } from './topics.js';
+
+const AGENTS = 500;
+const SILENCED = 10;
+
+function stormConfig(deployment: 'embedded' | 'distributed', webhookUrl: string, dataDir: string): FleetpulseConfig {
+  const prefix = uniqueName('storm');
+  const ruleFile = join(dataDir, 'rules.yml');
+  writeFileSync(ruleFile, '- { name: HighCPU, condition: cpu_usage > 90, severity: warning }\n');
+  return fleetpulseConfigSchema.parse({
+    deployment,
+    log_level: 'silent',
+    data_dir: dataDir,
+    bus: { topic_prefix: `${prefix}.`, partitions: 4, kafka: { brokers: testServices.kafkaBrokers } },
+    state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
+    store: {
+      duckdb: { path: join(dataDir, 'fleetpulse.duckdb') },
+      questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` },
+    },
+    gateway: { port: 0 },
+    processor: { rule_files: [ruleFile] },
+    router: {
+      default_receivers: ['hook'],
+      group_wait: '3s',
+      routes: [
+        { name: 'eu', matchers: ['region=~"eu-.*"'] },
+        { name: 'us', matchers: ['region=~"us-.*"'] },
+      ],
+      silences: { refresh: '100ms' },
+    },
+    notifier: { receivers: [{ name: 'hook', type: 'webhook', url: webhookUrl }], retry: { initial_backoff: '10ms', max_backoff: '100ms' } },
+  });
+}
+
+const agentId = (i: number): string => `storm-${String(i).padStart(3, '0')}`;
+
+for (const deployment of ['embedded', 'distributed'] as const) {
+  t.test(`${deployment} alert storm yields one notification per route`, async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-storm-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const webhook = await startWebhookReceiver();
+    t.teardown(() => webhook.close());
+    const config = stormConfig(deployment, webhook.url, dataDir);
+
+    // A silence made before the storm, as an operator would through POST /v1/silences.
+    const silenceStore =
+      deployment === 'embedded'
+        ? new MemorySilenceStore({ file: join(dataDir, config.router.silences.file) })
+        : new RedisSilenceStore(config.state.redis.url, config.state.redis.key_prefix);
+    const silence = await silenceStore.create({
+      matchers: [{ name: 'agent', operator: '=~', value: `storm-00[0-${SILENCED - 1}]` }],
+      startsAt: Date.now() - 1_000,
+      endsAt: Date.now() + 3_600_000,
+      createdBy: 'e2e',
+      comment: 'maintenance of the first ten agents',
+    });
+    await silenceStore.close();
+
+    const roles = deployment === 'embedded' ? undefined : (['processor', 'router', 'sink'] as const);
+    const pipeline = await startPipeline(config, { roles, logger: silentLogger });
+    t.teardown(() => pipeline.stop());
+
+    let publisher: Bus = pipeline.bus;
+    if (deployment === 'distributed') {
+      const kafka = new KafkaBus({ brokers: testServices.kafkaBrokers, clientId: 'storm-test', topics: topicConfigs(config.bus), replicationFactor: 1, publishTimeoutMs: 5_000, logger: silentLogger });
+      await kafka.start();
+      t.teardown(() => kafka.close());
+      publisher = kafka;
+    }
+
+    // 500 agents cross 90% CPU within one second.
+    const now = Date.now();
+    const records = Array.from({ length: AGENTS }, (_, i) => {
+      const batch: IngestedBatch = {
+        version: 1,
+        agentId: agentId(i),
+        tags: { env: 'prod', region: i % 2 === 0 ? 'eu-west' : 'us-east' },
+        receivedAt: now,
+        samples: [{ metric: 'cpu_usage', value: 95, ts: now + (i % 1_000), labels: {} }],
+      };
+      return { key: batch.agentId, value: JSON.stringify(batch) };
+    });
+    await publisher.publish(topicNames(config.bus).metrics, records);
+
+    await eventually(() => (webhook.received.length >= 2 ? true : undefined), 60_000, 'two group notifications');
+    // group_wait is 3 s: later transitions of the storm would make further notifications within a few seconds.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    t.equal(webhook.received.length, 2, 'one notification per route');
+    const keys = webhook.received.map((hook) => hook.body.idempotencyKey as string);
+    t.equal(new Set(keys).size, 2, 'distinct idempotency keys');
+
+    const store = pipeline.store!;
+    const decisionsOf = async (i: number): Promise<Decision[]> => {
+      const fingerprint = (await store.queryAlerts({ agentId: agentId(i), from: now - 60_000, to: Date.now() + 60_000 }))[0]?.fingerprint;
+      return fingerprint ? store.queryDecisions({ fingerprint, from: now - 60_000, to: Date.now() + 60_000 }) : [];
+    };
+
+    // Every agent's transition is in the decisions log: notified and delivered, or silenced.
+    await eventually(
+      async () => {
+        const all = await store.queryDecisions({ from: now - 60_000, to: Date.now() + 60_000, limit: 10_000 });
+        return all.filter((decision) => decision.reason === 'delivered').length >= AGENTS - SILENCED ? true : undefined;
+      },
+      60_000,
+      'delivered decisions of every notified alert',
+    );
+    const all = await store.queryDecisions({ from: now - 60_000, to: Date.now() + 60_000, limit: 10_000 });
+    const count = (reason: string): number => all.filter((decision) => decision.reason === reason).length;
+    t.equal(count('first_notification'), AGENTS - SILENCED, 'every unsilenced alert notified once');
+    t.equal(count('delivered'), AGENTS - SILENCED, 'and delivered once');
+    t.equal(count('silenced'), SILENCED, 'every silenced alert logged');
+    t.equal(new Set(all.filter((decision) => decision.reason === 'first_notification').map((decision) => decision.notificationKey)).size, 2, 'in two notifications');
+    t.equal(all.length, 2 * (AGENTS - SILENCED) + SILENCED, 'no other decision');
+
+    const silenced = await decisionsOf(3);
+    t.same(silenced.map((decision) => decision.reason), ['silenced'], 'a silenced agent');
+    t.equal(silenced[0]!.silenceId, silence.id, 'names the silence');
+    t.match(silenced[0]!.groupKey, /^us\/hook:/, 'and its route');
+    t.same((await decisionsOf(42)).map((decision) => decision.reason), ['delivered', 'first_notification'], 'a notified agent, newest first');
+  });
+}

@@ -1,0 +1,100 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { createCertificateAuthority } from '../../ingest-gateway/tls/certificates.js';
+import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
+import { FileCredentialStore } from '../state/credential-store.js';
+import { parseCommand, UsageError } from './args.js';
+import { runCredentialsCommand } from './credentials.js';
+import { securityFiles } from './security.js';
+
+type CredentialsCommand = Parameters<typeof runCredentialsCommand>[0];
+
+async function run(dataDir: string, argv: string[]): Promise<{ status: number; output: string }> {
+  const lines: string[] = [];
+  const previous = process.env.FLEETPULSE_DATA_DIR;
+  process.env.FLEETPULSE_DATA_DIR = dataDir;
+  try {
+    const status = await runCredentialsCommand(parseCommand(['credentials', ...argv]) as CredentialsCommand, (line) => lines.push(line));
+    return { status, output: lines.join('\n') };
+  } finally {
+    if (previous === undefined) delete process.env.FLEETPULSE_DATA_DIR;
+    else process.env.FLEETPULSE_DATA_DIR = previous;
+  }
+}
+
+function tempDir(t: { teardown(cleanup: () => unknown): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('credentials create prints the secret once', async (t) => {
+  const dir = tempDir(t);
+  const { status, output } = await run(dir, ['create', '--agent-id', 'web-1', '--group', 'edge', '--tag', 'env=prod']);
+  t.equal(status, 0);
+  const clientId = /^client_id: +(fpc_[0-9a-f]{32})$/m.exec(output)?.[1];
+  const secret = /^client_secret: +(\S+)$/m.exec(output)?.[1];
+  t.ok(clientId, 'client id printed');
+  t.ok(secret && secret.length >= 43, 'secret printed');
+  t.match(output, new RegExp(`^  gateway_url: https://127\\.0\\.0\\.1:8443$`, 'm'));
+  t.match(output, new RegExp(`^    ca_file: ${localTlsPaths(dir).caCert.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  t.match(output, new RegExp(`^  client_id: ${clientId}$`, 'm'));
+
+  const file = securityFiles(dir).credentials;
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.notOk(readFileSync(file, 'utf8').includes(secret!), 'the store holds only the hash');
+  const stored = await new FileCredentialStore(file).get(clientId!);
+  t.match(stored, { agentId: 'web-1', group: 'edge', tags: { env: 'prod' }, scopes: ['metrics:write'] });
+
+  const list = await run(dir, ['list']);
+  t.match(list.output, /^CLIENT ID +AGENT +GROUP +SCOPES +CREATED +REVOKED$/m);
+  t.match(list.output, new RegExp(`^${clientId} +web-1 +edge +metrics:write +\\S+ +-$`, 'm'));
+  t.notOk(list.output.includes(secret!));
+});
+
+t.test('credentials revoke by agent id', async (t) => {
+  const dir = tempDir(t);
+  await run(dir, ['create', '--agent-id', 'web-1']);
+  await run(dir, ['create', '--agent-id', 'web-1']);
+  await run(dir, ['create', '--agent-id', 'web-2']);
+  const { status, output } = await run(dir, ['revoke', '--agent-id', 'web-1']);
+  t.equal(status, 0);
+  t.equal(output.split('\n').filter((line) => line.startsWith('revoked fpc_')).length, 2);
+  t.match(output, /every gateway rejects their access tokens within 2 s/);
+
+  const listed = JSON.parse((await run(dir, ['list', '--json'])).output) as Array<{ agentId: string; revokedAt?: number; secretHash?: string }>;
+  t.same(listed.map((record) => [record.agentId, record.revokedAt !== undefined]), [['web-1', true], ['web-1', true], ['web-2', false]]);
+  t.notOk(listed.some((record) => 'secretHash' in record), 'the JSON list has no hashes');
+
+  await t.rejects(run(dir, ['revoke', 'fpc_nope']), UsageError);
+});
+
+t.test('credentials create with a client certificate', async (t) => {
+  const dir = tempDir(t);
+  await t.rejects(run(dir, ['create', '--agent-id', 'web-1', '--client-cert', join(dir, 'certs')]), /needs the gateway's local CA/);
+
+  // As the gateway's first start would leave it.
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const paths = localTlsPaths(dir);
+  mkdirSync(paths.dir);
+  const authority = createCertificateAuthority('local', 30);
+  writeFileSync(paths.caCert, authority.cert);
+  writeFileSync(paths.caKey, authority.key);
+
+  const { output } = await run(dir, ['create', '--agent-id', 'web-1', '--client-cert', join(dir, 'certs')]);
+  const cert = new X509Certificate(readFileSync(join(dir, 'certs', 'web-1.crt')));
+  t.equal(cert.subject, 'O=fleetpulse\nCN=web-1');
+  t.ok(cert.verify(new X509Certificate(authority.cert).publicKey));
+  t.equal(statSync(join(dir, 'certs', 'web-1.key')).mode & 0o777, 0o600);
+  t.match(output, /^    cert_file: .*web-1\.crt$/m);
+});
+
+t.test('credentials command line errors', async (t) => {
+  t.throws(() => parseCommand(['credentials', 'create']), new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them'));
+  t.throws(() => parseCommand(['credentials', 'create', '--agent-id', 'a', '--tag', 'novalue']), new UsageError('expected --tag KEY=VALUE, found "novalue"'));
+  t.throws(() => parseCommand(['credentials', 'revoke']), new UsageError('credentials revoke needs client ids or --agent-id ID'));
+  t.throws(() => parseCommand(['credentials', 'rotate']), new UsageError('expected credentials create, credentials revoke or credentials list, found "credentials rotate"'));
+});

@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
+import { issueCertificate } from '../../ingest-gateway/tls/certificates.js';
+import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
+import type { CredentialRecord } from '../state/credential-store.js';
+import { type Command, UsageError } from './args.js';
+import { loadConfig } from '../config/load.js';
+import { ENV_PREFIX, type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
+import { agentConfigLines, openCredentialStore, publicGatewayUrl, trustedCaFile } from './security.js';
+
+type CredentialsCommand = Extract<Command, { name: 'credentials' }>;
+
+const CLIENT_CERT_VALIDITY_DAYS = 365;
+
+/**
+ * `fleetpulse credentials create|revoke|list`: manages the agents' OAuth2
+ * client credentials in the store of the configured deployment (a file
+ * under data_dir, or Redis).
+ */
+export async function runCredentialsCommand(command: CredentialsCommand, print: (line: string) => void = console.log): Promise<number> {
+  // Only the deployment, data_dir, state and gateway sections matter here, so receivers are not cross-checked.
+  const config = loadConfig({ schema: fleetpulseConfigSchema, file: command.config, envPrefix: ENV_PREFIX });
+  const store = openCredentialStore(config);
+  try {
+    switch (command.action) {
+      case 'create': {
+        const { record, clientSecret } = await createCredential(store, { agentId: command.agentId, group: command.group, tags: command.tags, scopes: command.scopes });
+        print(`client_id:     ${record.clientId}`);
+        print(`client_secret: ${clientSecret}`);
+        print('The secret is shown only this once; fleetpulse keeps only its hash. Store it now.');
+        const certificate = command.clientCertDir ? writeClientCertificate(config, command.agentId, command.clientCertDir, print) : undefined;
+        print('');
+        print('agent.yml for this agent (put the secret in the file named by client_secret_file, mode 0600,');
+        print('or in the environment variable FLEETPULSE_AGENT_CLIENT_SECRET):');
+        print('');
+        const host = isIPv6(config.gateway.host) ? `[${config.gateway.host}]` : config.gateway.host;
+        const gatewayUrl = publicGatewayUrl(`https://${host}:${config.gateway.port}`, config);
+        const lines = agentConfigLines({
+          agentId: command.agentId,
+          gatewayUrl,
+          caFile: trustedCaFile(config),
+          clientId: record.clientId,
+          secretHint: 'client_secret_file: /etc/fleetpulse/client-secret',
+          ...certificate,
+        });
+        print(indent(lines));
+        return 0;
+      }
+
+      case 'revoke': {
+        const all = await store.list();
+        const clientIds = command.agentId !== undefined ? all.filter((record) => record.agentId === command.agentId).map((record) => record.clientId) : command.clientIds;
+        const unknown = clientIds.filter((clientId) => !all.some((record) => record.clientId === clientId));
+        if (unknown.length > 0) throw new UsageError(`no credentials with client id ${unknown.join(', ')}; run fleetpulse credentials list`);
+        if (clientIds.length === 0) throw new UsageError(`no credentials for agent ${JSON.stringify(command.agentId)}; run fleetpulse credentials list`);
+
+        const revoked = await store.revoke(clientIds, Date.now());
+        for (const record of revoked) print(`revoked ${record.clientId} (agent ${record.agentId})`);
+        const already = clientIds.length - revoked.length;
+        if (already > 0) print(`${already} of them ${already === 1 ? 'was' : 'were'} revoked already`);
+        print(`every gateway rejects their access tokens within ${config.gateway.auth.revocation_refresh / 1_000} s (gateway.auth.revocation_refresh)`);
+        return 0;
+      }
+
+      case 'list': {
+        const records = await store.list();
+        if (command.json) {
+          print(JSON.stringify(records.map(withoutHash), null, 2));
+          return 0;
+        }
+        print(formatTable(records));
+        return 0;
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Issues a client certificate for mutual TLS from the gateway's local CA. */
+function writeClientCertificate(config: FleetpulseConfig, agentId: string, directory: string, print: (line: string) => void): { certFile: string; keyFile: string } {
+  const paths = localTlsPaths(config.data_dir);
+  if (!existsSync(paths.caCert) || !existsSync(paths.caKey)) {
+    throw new UsageError(`--client-cert needs the gateway's local CA at ${paths.caCert}; start the gateway once to create it, or issue the certificate with your own CA`);
+  }
+  const issued = issueCertificate(
+    { cert: readFileSync(paths.caCert, 'utf8'), key: readFileSync(paths.caKey, 'utf8') },
+    { commonName: agentId, usage: ['client'], validityDays: CLIENT_CERT_VALIDITY_DAYS },
+  );
+  mkdirSync(directory, { recursive: true });
+  const certFile = resolve(join(directory, `${agentId}.crt`));
+  const keyFile = resolve(join(directory, `${agentId}.key`));
+  writeFileSync(certFile, issued.cert, { mode: 0o644 });
+  writeFileSync(keyFile, issued.key, { mode: 0o600 });
+  print(`client certificate: ${certFile} (key ${keyFile}), CN=${agentId}, valid ${CLIENT_CERT_VALIDITY_DAYS} days`);
+  return { certFile, keyFile };
+}
+
+function withoutHash(record: CredentialRecord): Omit<CredentialRecord, 'secretHash'> {
+  const { secretHash: _hash, ...rest } = record;
+  return rest;
+}
+
+function formatTable(records: CredentialRecord[]): string {
+  if (records.length === 0) return 'no credentials; create some with fleetpulse credentials create --agent-id ID';
+  const rows = [
+    ['CLIENT ID', 'AGENT', 'GROUP', 'SCOPES', 'CREATED', 'REVOKED'],
+    ...records.map((record) => [
+      record.clientId,
+      record.agentId,
+      record.group,
+      record.scopes.join(' '),
+      new Date(record.createdAt).toISOString(),
+      record.revokedAt === undefined ? '-' : new Date(record.revokedAt).toISOString(),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

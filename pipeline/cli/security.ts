@@ -1,0 +1,141 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
+import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
+import type { Clock } from '../clock/index.js';
+import type { Logger } from '../log/logger.js';
+import { type CredentialStore, FileCredentialStore, RedisCredentialStore } from '../state/credential-store.js';
+import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from '../state/rate-limiter.js';
+import { FileSigningKeyStore, RedisSigningKeyStore, type SigningKeyStore } from '../state/signing-key-store.js';
+import { LogThrottle } from '../log/log-throttle.js';
+import type { FleetpulseConfig } from './config.js';
+
+/** The stores of credentials, signing keys and rate limit counters of one deployment. */
+export interface SecurityStores {
+  credentials: CredentialStore;
+  signingKeys: SigningKeyStore;
+  rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+/** Files under data_dir in the embedded deployment. */
+export function securityFiles(dataDir: string) {
+  return {
+    credentials: resolve(dataDir, 'credentials.json'),
+    signingKeys: resolve(dataDir, 'signing-keys.json'),
+    localAgent: resolve(dataDir, 'local-agent-credentials.json'),
+  };
+}
+
+/** Opens the credential store alone, for `fleetpulse credentials`. */
+export function openCredentialStore(config: FleetpulseConfig): CredentialStore {
+  if (config.deployment === 'embedded') return new FileCredentialStore(securityFiles(config.data_dir).credentials);
+  return new RedisCredentialStore(config.state.redis.url, config.state.redis.key_prefix);
+}
+
+/**
+ * Files under data_dir and an in-memory rate limiter in the embedded
+ * deployment; Redis in the distributed one, so every gateway replica shares
+ * credentials, revocations, signing keys and rate limits.
+ */
+export function openSecurityStores(config: FleetpulseConfig, clock: Clock, logger: Logger): SecurityStores {
+  const credentials = openCredentialStore(config);
+  if (config.deployment === 'embedded') {
+    const signingKeys = new FileSigningKeyStore(securityFiles(config.data_dir).signingKeys);
+    const rateLimiter = new MemoryRateLimiter(clock);
+    return { credentials, signingKeys, rateLimiter, close: async () => undefined };
+  }
+
+  const { url, key_prefix: prefix } = config.state.redis;
+  const fallbackLog = new LogThrottle(clock, 60_000);
+  const rateLimiter = new RedisRateLimiter(url, prefix, (error) => {
+    const failures = fallbackLog.record();
+    if (failures !== undefined) logger.warn({ err: error, failures }, 'Redis did not respond to the rate limiter; counting in this replica alone until it does');
+  }, clock);
+  const signingKeys = new RedisSigningKeyStore(url, prefix);
+  return {
+    credentials,
+    signingKeys,
+    rateLimiter,
+    close: async () => {
+      await Promise.all([credentials.close(), signingKeys.close(), rateLimiter.close()]);
+    },
+  };
+}
+
+/** The client credentials of this host's local agent, kept in a 0600 file under data_dir across restarts. */
+interface LocalAgentCredentials {
+  client_id: string;
+  client_secret: string;
+  agent_id: string;
+}
+
+/**
+ * Returns credentials for the local agent: the stored ones while they are
+ * still active for the same agent id, otherwise new ones.
+ */
+export async function localAgentCredentials(config: FleetpulseConfig, store: CredentialStore, agentId: string, logger: Logger): Promise<{ clientId: string; clientSecret: string }> {
+  const file = securityFiles(config.data_dir).localAgent;
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as LocalAgentCredentials;
+    const record = await store.get(stored.client_id);
+    if (record && record.revokedAt === undefined && record.agentId === agentId) return { clientId: stored.client_id, clientSecret: stored.client_secret };
+  }
+
+  const { record, clientSecret } = await createCredential(store, { agentId, tags: config.local_agent.tags });
+  const content: LocalAgentCredentials = { client_id: record.clientId, client_secret: clientSecret, agent_id: agentId };
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  logger.info({ agentId, clientId: record.clientId, file }, 'created client credentials for the local agent');
+  return { clientId: record.clientId, clientSecret };
+}
+
+/** Returns the URL that agents on other hosts use: the hostname instead of a wildcard address. */
+export function publicGatewayUrl(serverUrl: string, config: FleetpulseConfig): string {
+  if (config.gateway.host === '0.0.0.0' || config.gateway.host === '::') return serverUrl.replace(/^https:\/\/(0\.0\.0\.0|\[::\])/, `https://${hostname()}`);
+  return serverUrl;
+}
+
+/** The CA file that agents must trust: the local CA unless the operator brought certificates. */
+export function trustedCaFile(config: FleetpulseConfig): string {
+  return config.gateway.tls.cert_file ? '<the CA file that signed gateway.tls.cert_file>' : localTlsPaths(config.data_dir).caCert;
+}
+
+/** Formats the agent.yml lines for an agent that reports to this gateway. */
+export function agentConfigLines(options: {
+  agentId: string;
+  gatewayUrl: string;
+  caFile: string;
+  clientId: string;
+  secretHint: string;
+  certFile?: string;
+  keyFile?: string;
+}): string {
+  return [
+    `agent_id: ${options.agentId}`,
+    `gateway_url: ${options.gatewayUrl}`,
+    'tls:',
+    `  ca_file: ${options.caFile}`,
+    ...(options.certFile ? [`  cert_file: ${options.certFile}`, `  key_file: ${options.keyFile}`] : []),
+    `client_id: ${options.clientId}`,
+    options.secretHint,
+  ].join('\n');
+}
+
+/** Logs how to enroll an agent on another host. */
+export function logEnrollment(config: FleetpulseConfig, gatewayUrl: string, logger: Logger, configFile: string | undefined): void {
+  const configOption = configFile ? ` --config ${configFile}` : '';
+  logger.info(
+    {
+      enroll: `npx fleetpulse credentials create${configOption} --agent-id <agent id>`,
+      agentConfig: agentConfigLines({
+        agentId: '<agent id>',
+        gatewayUrl: publicGatewayUrl(gatewayUrl, config),
+        caFile: trustedCaFile(config),
+        clientId: '<client id printed by credentials create>',
+        secretHint: 'client_secret_file: /etc/fleetpulse/client-secret   # or FLEETPULSE_AGENT_CLIENT_SECRET',
+      }),
+    },
+    'to enroll an agent on another host, create its credentials and give it these agent.yml lines',
+  );
+}

@@ -1,0 +1,92 @@
+import { type AlertEvent, type AlertState, idempotencyKey } from '../../pipeline/messages/alert-event.js';
+import type { FlappingConfig } from './config.js';
+import type { FlappingStatus, MuteStage, StagedAlert, Suppression } from './stage.js';
+
+/** What the router remembers of one fingerprint across groups and restarts. */
+export interface AlertTrack {
+  /** Idempotency key of the last transition seen. */
+  key: string;
+  /** Keys of the latest transitions, newest last, at most RECENT_KEYS; any of them again is a replay. */
+  recentKeys?: string[];
+  /** Event time of the last transition seen; an older one is a replay of the past. */
+  at?: number;
+  state: AlertState;
+  /** Event times of the state changes within the flapping window, oldest first. */
+  changes: number[];
+  /** Event time at which the alert started flapping; absent while it does not flap. */
+  flappingSince?: number;
+}
+
+export interface FlappingObservation {
+  track: AlertTrack;
+  /** Set while the alert flaps. */
+  status?: FlappingStatus;
+  /** The transition was seen before, or is older than the last one seen; the detail says which. */
+  replay: boolean;
+  replayDetail?: string;
+}
+
+/** Keys remembered per fingerprint: enough for the transitions a processor re-derives after a rebalance. */
+const RECENT_KEYS = 32;
+
+/**
+ * Counts an alert's state changes over event time. An alert that changes
+ * state more than `max_changes` times within `window` flaps until it has not
+ * changed for `settle_after`. Pure: the router stores the returned track.
+ */
+export function observeFlapping(previous: AlertTrack | undefined, event: AlertEvent, config: FlappingConfig): FlappingObservation {
+  const key = idempotencyKey(event);
+  if (previous && (previous.key === key || previous.recentKeys?.includes(key))) {
+    return { track: previous, replay: true, replayDetail: 'the same transition arrived again, such as after a restart; it was routed before', status: statusOf(previous) };
+  }
+  // A processor that takes over a partition re-derives transitions from before its checkpoint; they are older than what was routed.
+  if (previous?.at !== undefined && event.at < previous.at) {
+    return { track: previous, replay: true, replayDetail: `older than the ${previous.state} transition already routed; a replay after a processor failover`, status: statusOf(previous) };
+  }
+
+  const at = event.at;
+  const changes = (previous?.changes ?? []).filter((time) => time > at - config.window);
+  const lastChangeAt = previous?.changes.at(-1);
+  if (!previous || previous.state !== event.state) changes.push(at);
+
+  let flappingSince = previous?.flappingSince;
+  // Settled: no change for settle_after before this one.
+  if (flappingSince !== undefined && lastChangeAt !== undefined && at - lastChangeAt >= config.settle_after) flappingSince = undefined;
+  if (config.max_changes > 0 && changes.length > config.max_changes && flappingSince === undefined) flappingSince = at;
+
+  const recentKeys = [...(previous?.recentKeys ?? []), key].slice(-RECENT_KEYS);
+  const track: AlertTrack = { key, recentKeys, at, state: event.state, changes };
+  if (flappingSince !== undefined) track.flappingSince = flappingSince;
+  return { track, replay: false, status: statusOf(track) };
+}
+
+function statusOf(track: AlertTrack): FlappingStatus | undefined {
+  if (track.flappingSince === undefined) return undefined;
+  return { since: track.flappingSince, lastChangeAt: track.changes.at(-1) ?? track.flappingSince, changes: track.changes.length };
+}
+
+/** Whether a flapping alert has settled by `now`: no state change for settle_after. */
+export function hasSettled(status: FlappingStatus, now: number, config: FlappingConfig): boolean {
+  return now - status.lastChangeAt >= config.settle_after;
+}
+
+/**
+ * Holds the transitions of a flapping alert until it settles. The router
+ * sends one flapping notification when the alert starts flapping and one
+ * with its state once it has settled; this stage only decides the holding.
+ */
+export class FlappingStage implements MuteStage {
+  readonly name = 'flapping';
+
+  constructor(private readonly config: FlappingConfig) {}
+
+  check(alert: StagedAlert, _route: unknown, now: number): Suppression | undefined {
+    const status = alert.flapping;
+    if (!status || hasSettled(status, now, this.config)) return undefined;
+    return {
+      reason: 'flapping',
+      until: status.lastChangeAt + this.config.settle_after,
+      detail: `changed state ${status.changes} times within ${Math.round(this.config.window / 1_000)} s; held until it has not changed for ${Math.round(this.config.settle_after / 1_000)} s`,
+    };
+  }
+}
