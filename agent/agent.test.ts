@@ -135,4 +135,39 @@ t.test('agent with the system source', async (t) => {
   for (const metric of ['cpu_usage', 'mem_used_pct', 'disk_used_pct', 'load1', 'load5', 'load15']) {
     t.ok(names.includes(metric), `${metric} reported`);
   }
+  t.match(gateway.accepted[0]?.host, { hostname: String, arch: String, platform: process.platform }, 'host facts of this host');
+});
+
+t.test('agent sends host facts with every batch', async (t) => {
+  const gateway = await startGateway(t);
+  const clock = new ManualClock(START);
+  const facts = [{ hostname: 'db-1', os: 'Debian GNU/Linux', osRelease: '12', arch: 'x64' }, { hostname: 'db-1-renamed', os: 'Debian GNU/Linux', osRelease: '12', arch: 'x64' }];
+  let reads = 0;
+  const hostFacts = { read: async () => facts[Math.min(reads++, facts.length - 1)]! };
+  const agent = startAgent(config(gateway), { logger: silentLogger, clock, source: new FakeHost(), hostFacts });
+
+  await agent.flushNow();
+  await clock.advance(10_000);
+  await agent.flushNow();
+  await agent.stop();
+
+  t.same(gateway.problems, []);
+  t.same(gateway.accepted.map((batch) => batch.host), facts, 'each collection rereads the facts');
+});
+
+t.test('agent sends batches when host facts fail', async (t) => {
+  const gateway = await startGateway(t);
+  const clock = new ManualClock(START);
+  const hostFacts = {
+    read: async () => {
+      throw new Error('lsb_release not found');
+    },
+  };
+  const agent = startAgent(config(gateway), { logger: silentLogger, clock, source: new FakeHost(), hostFacts });
+
+  await agent.flushNow();
+  await agent.stop();
+
+  t.equal(gateway.accepted.length, 1, 'the samples are sent');
+  t.equal(gateway.accepted[0]?.host, undefined, 'without host facts');
 });

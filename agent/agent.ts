@@ -7,10 +7,14 @@ import { Sender } from './sender.js';
 import { createSystemSource, type MetricSource } from './source.js';
 import { readFileSync } from 'node:fs';
 import { GatewayHttpClient } from './http-client.js';
+import { type HostFactsSource, SystemHostFacts } from './host-facts.js';
 import { TokenClient } from './token-client.js';
 
 /** Minimum time between two log lines about skipped collections. */
 const SKIP_LOG_WINDOW_MS = 60_000;
+
+/** Minimum time between two log lines about failed reads of the host facts. */
+const HOST_FACTS_LOG_WINDOW_MS = 60_000;
 
 export interface AgentDependencies {
   logger: Logger;
@@ -18,6 +22,8 @@ export interface AgentDependencies {
   clock?: Clock;
   /** Host readings; systeminformation and node:os unless given. */
   source?: MetricSource;
+  /** Facts about the host sent with every batch; systeminformation and node:os unless given. */
+  hostFacts?: HostFactsSource;
   /** Source of retry jitter in [0, 1); Math.random unless given. */
   random?: () => number;
 }
@@ -86,15 +92,28 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
     tokens,
   });
   const skipLog = new LogThrottle(clock, SKIP_LOG_WINDOW_MS);
+  const hostFacts = dependencies.hostFacts ?? new SystemHostFacts(clock);
+  const hostFactsLog = new LogThrottle(clock, HOST_FACTS_LOG_WINDOW_MS);
 
   let timer: Timer | undefined;
   let collecting: Promise<void> | undefined;
   let nextDueAt = clock.now();
   let stopping: Promise<void> | undefined;
 
+  // Without host facts the batches still go out, with the facts read before, if any.
+  const readHostFacts = async (): Promise<void> => {
+    try {
+      sender.setHostFacts(await hostFacts.read());
+    } catch (error) {
+      const failures = hostFactsLog.record();
+      if (failures !== undefined) logger.warn({ err: error, failures }, 'reading the host facts failed; batches carry the facts read before, if any');
+    }
+  };
+
   const collectOnce = async (): Promise<void> => {
     try {
-      sender.enqueue(await collector.collect());
+      const [samples] = await Promise.all([collector.collect(), readHostFacts()]);
+      sender.enqueue(samples);
     } catch (error) {
       logger.error({ err: error }, 'collection failed');
     }

@@ -72,7 +72,7 @@ export const agentConfigFields = z.strictObject({
   gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('https://127.0.0.1:8443'),
   /** Time between two collections. */
   interval: duration({ min: 100 }).prefault('10s'),
-  /** Sent with every batch (env, region, role or any other name). */
+  /** Sent with every batch (env, region, role or any other name); the gateway's tagging rules and the credentials' tags override them (docs/tagging.md). */
   tags: tagsSchema.default({}),
   /** `host:port` endpoints whose TCP connect time is measured each interval. */
   probe_targets: z

@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type Timer } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
-import type { MetricBatch, Sample } from '../pipeline/messages/metric-batch.js';
+import type { HostFacts, MetricBatch, Sample } from '../pipeline/messages/metric-batch.js';
 import { LogThrottle } from '../pipeline/log/log-throttle.js';
 import { GatewayHttpClient } from './http-client.js';
 import { backoffDelayMs, parseRetryAfter } from './retry.js';
@@ -112,6 +112,7 @@ export class Sender {
   private nextAttemptAt: number | undefined;
   private wakeController: AbortController | undefined;
   private requestController: AbortController | undefined;
+  private hostFacts: HostFacts | undefined;
 
   private stopping = false;
   private stopDeadline = Number.POSITIVE_INFINITY;
@@ -153,6 +154,14 @@ export class Sender {
     }
     if (evicted > 0) this.recordOverflow(evicted);
     this.kick();
+  }
+
+  /**
+   * Sets the host facts that every later request carries, including
+   * requests of samples buffered before the call.
+   */
+  setHostFacts(facts: HostFacts): void {
+    this.hostFacts = facts;
   }
 
   /**
@@ -356,7 +365,7 @@ export class Sender {
   }
 
   private async post(batch: Sample[], timeoutMs: number): Promise<Outcome> {
-    const message: MetricBatch = { version: 1, agentId: this.options.agentId, tags: this.options.tags, samples: batch };
+    const message: MetricBatch = { version: 1, agentId: this.options.agentId, tags: this.options.tags, ...(this.hostFacts && { host: this.hostFacts }), samples: batch };
     const controller = new AbortController();
     this.requestController = controller;
     const timer = this.clock.setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);

@@ -90,7 +90,9 @@ export class TokenClient implements AccessTokenSource {
     if (response.status !== 200 || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
       const error = typeof body.error === 'string' ? body.error : `status ${response.status}`;
       const description = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
-      throw new TokenRequestError(`the token endpoint rejected the token request (${error}${description})`, response.status);
+      // The gateway does not say whether the credentials are unknown, wrong or revoked, so the message says what to do next.
+      const fix = error === 'invalid_client' ? '; the client id or secret is wrong or was revoked: create new credentials with `fleetpulse credentials create`' : '';
+      throw new TokenRequestError(`the token endpoint rejected the token request (${error}${description})${fix}`, response.status);
     }
 
     const now = clock.now();

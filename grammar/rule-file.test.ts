@@ -88,8 +88,8 @@ t.test('rule file non-string conditions', async (t) => {
 });
 
 t.test('rule file empty file has no rules', async (t) => {
-  t.same(load(''), { rules: [], diagnostics: [] });
-  t.same(load('# only a comment\n'), { rules: [], diagnostics: [] });
+  t.same(load(''), { rules: [], declarations: [], diagnostics: [] });
+  t.same(load('# only a comment\n'), { rules: [], declarations: [], diagnostics: [] });
 });
 
 t.test('rule file structure errors', async (t) => {
@@ -188,10 +188,43 @@ t.test('rule file template errors', async (t) => {
 
 t.test('rule file YAML syntax errors', async (t) => {
   const diagnostics = load('- name: A\n  condition: "x > 1\n').diagnostics;
-  t.ok(diagnostics.length >= 1);
-  t.match(diagnostics[0]!.message, /^invalid YAML: /);
-  // The yaml package places a missing closing quote at the end of the input.
-  t.equal(diagnostics[0]!.line, 3);
+  // The yaml package places a missing closing quote at the end of the input; the diagnostic is at the opening quote.
+  t.same(where(diagnostics), [[2, 14, 'invalid YAML: the " opened here is never closed, so the value runs on to the end of the file; add the closing " where the value ends']]);
+});
+
+t.test('rule file names repeated across files with other errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-rules-'));
+  writeFileSync(join(dir, 'host.yml'), '- name: HighCPU\n  condition: cpu_usage > 90\n  severity: critical\n');
+  writeFileSync(join(dir, 'mine.yml'), '- name: HighCPU\n  condition: cpu_usage > 90\n  severity: critical\n  notify: [pager]\n');
+
+  const result = checkRuleFiles([dir], options);
+
+  t.equal(result.ok, false);
+  t.same(
+    result.diagnostics.map((diagnostic) => [diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message]),
+    [
+      [join(dir, 'mine.yml'), 1, 9, `duplicate rule name 'HighCPU': first defined at ${join(dir, 'host.yml')}:1:9`],
+      [join(dir, 'mine.yml'), 4, 12, "unknown receiver 'pager': the receivers are email, oncall"],
+    ],
+  );
+  t.same(result.rules.map((rule) => `${rule.name} ${rule.file}`), [`HighCPU ${join(dir, 'host.yml')}`]);
+});
+
+t.test('rule file repeated name first invalid', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-rules-'));
+  writeFileSync(join(dir, 'a.yml'), '- name: A\n  condition: x >\n  severity: info\n');
+  writeFileSync(join(dir, 'b.yml'), '- name: A\n  condition: x > 1\n  severity: info\n');
+
+  const result = checkRuleFiles([dir], options);
+
+  t.same(
+    result.diagnostics.map((diagnostic) => [diagnostic.file, diagnostic.line, diagnostic.message.replace(/:.*/, '')]),
+    [
+      [join(dir, 'a.yml'), 2, 'expected a value after \'>\' but found the end of the condition'],
+      [join(dir, 'b.yml'), 1, "duplicate rule name 'A'"],
+    ],
+  );
+  t.same(result.rules, [], 'the valid repeat is not used in place of the invalid first definition');
 });
 
 t.test('rule file reports all errors', async (t) => {

@@ -9,6 +9,7 @@ import { buildCondition, type CompiledCondition } from './compile.js';
 import { placeIssues, SourceFile, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { nearestName } from './functions.js';
 import { mapScalar, offsetMapOf } from './yaml-scalar.js';
+import { yamlErrorDiagnostics } from './yaml-errors.js';
 import { checkTemplate } from './template.js';
 
 /**
@@ -58,9 +59,20 @@ export interface Rule {
   annotations: Record<string, string>;
 }
 
+/** Position of a rule's name, kept for rules with errors too, so that names repeated across files are all found in one run. */
+export interface RuleDeclaration {
+  name: string;
+  file: string;
+  /** 1-based line and column of the name's value. */
+  line: number;
+  column: number;
+}
+
 export interface RuleFileResult {
   /** The rules without errors, in file order. */
   rules: Rule[];
+  /** Every rule that has a name, with or without errors, in file order. */
+  declarations: RuleDeclaration[];
   diagnostics: Diagnostic[];
 }
 
@@ -79,21 +91,13 @@ export function parseRuleDocument(text: string): Document.Parsed {
   return parseDocument(text, { keepSourceTokens: true, prettyErrors: false });
 }
 
-/** Diagnostics for the YAML syntax errors of a parsed document. */
-export function yamlErrorDiagnostics(document: Document.Parsed, source: SourceFile): Diagnostic[] {
-  return document.errors.map((error) => {
-    // The yaml package appends "at line L, column C" to some messages; the
-    // diagnostic carries the position itself.
-    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
-    return source.diagnostic(`invalid YAML: ${message.charAt(0).toLowerCase()}${message.slice(1)}`, error.pos[0], error.pos[1]);
-  });
-}
+export { yamlErrorDiagnostics } from './yaml-errors.js';
 
 /** Checks and compiles the rules of one file's text. `file` names it in diagnostics. */
 export function parseRuleFile(text: string, file: string, options: RuleFileOptions): RuleFileResult {
   const loader = new RuleFileLoader(new SourceFile(file, text), options);
   loader.load(parseRuleDocument(text));
-  return { rules: loader.rules, diagnostics: sortDiagnostics(loader.diagnostics) };
+  return { rules: loader.rules, declarations: loader.declarations, diagnostics: sortDiagnostics(loader.diagnostics) };
 }
 
 /** Reads, checks and compiles one rule file. */
@@ -103,43 +107,46 @@ export function loadRuleFile(path: string, options: RuleFileOptions): RuleFileRe
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const source = new SourceFile(path, '');
-    return { rules: [], diagnostics: [source.fileDiagnostic(`failed to read the rule file: ${(error as Error).message}`)] };
+    return { rules: [], declarations: [], diagnostics: [source.fileDiagnostic(`failed to read the rule file: ${(error as Error).message}`)] };
   }
   return parseRuleFile(text, path, options);
 }
 
 /**
  * Checks a set of rule files, as `fleetpulse rules check` does: every file's
- * problems plus rule names that repeat across files. A directory stands for
- * the `.yml` and `.yaml` files directly inside it. `ok` is false when any
- * diagnostic is an error.
+ * problems plus rule names that repeat across files, including the names of
+ * rules that have other errors, so one run reports every problem. A
+ * directory stands for the `.yml` and `.yaml` files directly inside it. `ok`
+ * is false when any diagnostic is an error.
  */
 export function checkRuleFiles(paths: readonly string[], options: RuleFileOptions): { rules: Rule[]; diagnostics: Diagnostic[]; ok: boolean } {
   const rules: Rule[] = [];
+  const declarations: RuleDeclaration[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of expandPaths(paths, diagnostics)) {
     const result = loadRuleFile(path, options);
     rules.push(...result.rules);
+    declarations.push(...result.declarations);
     diagnostics.push(...result.diagnostics);
   }
 
-  // Names must be unique across the set, not only within a file.
-  const seen = new Map<string, Rule>();
-  const unique: Rule[] = [];
-  for (const rule of rules) {
-    const first = seen.get(rule.name);
-    if (first === undefined) {
-      seen.set(rule.name, rule);
-      unique.push(rule);
-      continue;
+  // Names must be unique across the set, not only within a file; a file reports its own repeats.
+  const first = new Map<string, RuleDeclaration>();
+  for (const declaration of declarations) {
+    const earlier = first.get(declaration.name);
+    if (earlier === undefined) first.set(declaration.name, declaration);
+    else if (earlier.file !== declaration.file) {
+      diagnostics.push(diagnosticAtName(declaration, `duplicate rule name '${declaration.name}': first defined at ${earlier.file}:${earlier.line}:${earlier.column}`));
     }
-    if (first.file === rule.file) continue;
-    diagnostics.push(diagnosticAtName(rule, `duplicate rule name '${rule.name}': first defined at ${first.file}:${first.line}:${first.column}`));
   }
-  return { rules: unique, diagnostics: sortDiagnostics(diagnostics), ok: !diagnostics.some((diagnostic) => diagnostic.severity === 'error') };
+  const isFirst = (rule: Rule): boolean => {
+    const declaration = first.get(rule.name);
+    return declaration?.file === rule.file && declaration.line === rule.line && declaration.column === rule.column;
+  };
+  return { rules: rules.filter(isFirst), diagnostics: sortDiagnostics(diagnostics), ok: !diagnostics.some((diagnostic) => diagnostic.severity === 'error') };
 }
 
-function diagnosticAtName(rule: Rule, message: string): Diagnostic {
+function diagnosticAtName(rule: RuleDeclaration, message: string): Diagnostic {
   let text = '';
   try {
     text = readFileSync(rule.file, 'utf8');
@@ -199,6 +206,7 @@ function describeNode(node: unknown): string {
 
 class RuleFileLoader {
   readonly rules: Rule[] = [];
+  readonly declarations: RuleDeclaration[] = [];
   readonly diagnostics: Diagnostic[] = [];
   private readonly receivers: Set<string>;
   /** Line of the first definition of each rule name in this file. */
@@ -329,6 +337,7 @@ class RuleFileLoader {
     const pairs = this.pairsOf(map, RULE_KEYS, name);
     const namePosition = this.source.position((namePair?.value as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0);
     if (name !== undefined) {
+      this.declarations.push({ name, file: this.source.name, line: namePosition.line, column: namePosition.column });
       const firstLine = this.names.get(name);
       if (firstLine !== undefined) {
         this.error(namePair!.value as Node, `duplicate rule name '${name}': first defined on line ${firstLine}`, name);

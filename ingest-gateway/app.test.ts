@@ -32,7 +32,9 @@ async function setup(t: { teardown(cleanup: () => unknown): void }, options: { c
     }
     return token;
   };
-  const gateway = Object.assign(app, { tokenFor });
+  // The read routes need an operator token with the read scope.
+  const readHeaders = async () => ({ authorization: `Bearer ${await testSecurity.tokenFor('ops', ['read'])}` });
+  const gateway = Object.assign(app, { tokenFor, readHeaders });
   return { app: gateway, bus, registry, clock };
 }
 
@@ -78,7 +80,7 @@ t.test('POST /v1/metrics accepts a valid batch', async (t) => {
   t.equal(consumed.length, 1);
   t.equal(consumed[0]!.agentId, 'web-1');
   t.equal(consumed[0]!.receivedAt, NOW);
-  t.same(consumed[0]!.tags, { env: 'prod', region: 'eu-west' });
+  t.same(consumed[0]!.tags, { env: 'prod', region: 'eu-west', agent_group: 'default' }, 'the batch tags and the token group');
   t.same(consumed[0]!.samples[1]!.labels, { mount: '/' });
 });
 
@@ -87,7 +89,7 @@ t.test('POST /v1/metrics defaults missing labels and tags', async (t) => {
   const response = await post(app, JSON.stringify({ version: 1, agentId: 'bare', samples: [{ metric: 'load1', value: 0.5, ts: NOW }] }));
   t.equal(response.status, 202);
   const agent = await registry.get('bare');
-  t.same(agent?.tags, {});
+  t.same(agent?.tags, { agent_group: 'default' });
   t.same(agent?.latest[0]?.labels, {});
 });
 
@@ -261,22 +263,42 @@ t.test('GET /v1/agents lists reporting agents', async (t) => {
   await post(app, JSON.stringify(validBatch()));
   await post(app, JSON.stringify(validBatch({ agentId: 'db-1', tags: { role: 'db' } })));
 
-  const response = await app.request('/v1/agents');
+  const headers = await app.readHeaders();
+  const response = await app.request('/v1/agents', { headers });
   t.equal(response.status, 200);
   const { agents } = (await response.json()) as { agents: Array<{ agentId: string; lastSeen: number; tags: Record<string, string>; latest: unknown[] }> };
   t.same(agents.map((agent) => agent.agentId), ['db-1', 'web-1']);
   t.equal(agents[1]!.lastSeen, NOW);
-  t.same(agents[1]!.tags, { env: 'prod', region: 'eu-west' });
+  t.same(agents[1]!.tags, { env: 'prod', region: 'eu-west', agent_group: 'default' });
   t.same(agents[1]!.latest, [
     { metric: 'cpu_usage', labels: {}, value: 42.5, ts: NOW - 1_000 },
     { metric: 'disk_used_pct', labels: { mount: '/' }, value: 71, ts: NOW - 1_000 },
   ]);
 
-  const one = await app.request('/v1/agents/db-1');
+  const one = await app.request('/v1/agents/db-1', { headers });
   t.equal(one.status, 200);
-  const missing = await app.request('/v1/agents/nope');
+  const missing = await app.request('/v1/agents/nope', { headers });
   t.equal(missing.status, 404);
   t.equal((await errorOf(missing)).message, 'no agent with id "nope" has reported');
+});
+
+t.test('metrics route names misspelt keys of a batch and its samples', async (t) => {
+  const { app } = await setup(t);
+  const body = { ...validBatch(), tgs: { env: 'prod' }, samples: [{ metric: 'm', value: 1, ts: NOW - 1_000, lables: { mount: '/' }, colour: 'red' }] };
+  const response = await post(app, JSON.stringify(body));
+  t.equal(response.status, 400);
+  const byPath = Object.fromEntries((await errorOf(response)).issues!.map((issue) => [issue.path, issue.message]));
+  t.equal(byPath.tgs, "unknown key; did you mean 'tags'?");
+  t.equal(byPath['samples[0].lables'], "unknown key; did you mean 'labels'?");
+  t.equal(byPath['samples[0].colour'], 'unknown key; the keys are metric, value, ts, labels');
+});
+
+t.test('metrics route rejects tag names reserved with a double underscore', async (t) => {
+  const { app } = await setup(t);
+  const response = await post(app, '{"version":1,"agentId":"web-1","tags":{"__proto__":"x"},"samples":[{"metric":"m","value":1,"ts":' + (NOW - 1_000) + '}]}');
+  t.equal(response.status, 400);
+  const issues = (await errorOf(response)).issues!;
+  t.same(issues, [{ path: 'tags.__proto__', message: "invalid name; names starting with '__' are reserved" }]);
 });
 
 t.test('unknown route answers 404 JSON', async (t) => {

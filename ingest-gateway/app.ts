@@ -3,11 +3,13 @@ import type { Bus } from '../pipeline/bus/bus.js';
 import type { Clock } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { AgentRegistry } from '../pipeline/state/agent-registry.js';
+import type { HeatmapReader } from '../pipeline/store/heatmap.js';
 import type { GatewayConfig } from './config.js';
 import { errorResponse } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
 import { type AlertingRoutesDeps, alertingRoutes } from './routes/alerting.js';
 import { healthRoutes } from './routes/health.js';
+import { heatmapRoutes } from './routes/heatmap.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { GatewaySecurity } from './security.js';
 
@@ -22,6 +24,8 @@ export interface GatewayDeps {
   security: GatewaySecurity;
   /** Silences and the decisions log; the routes of routes/alerting.ts are served only when given. */
   alerting?: Pick<AlertingRoutesDeps, 'silences' | 'decisions'>;
+  /** Read access to the store for GET /v1/heatmap and /v1/heatmap/cell, which answer 503 without it. */
+  heatmap?: HeatmapReader;
 }
 
 /** Builds the gateway's Hono app; `listen` in server.ts serves it over HTTPS. */
@@ -31,14 +35,14 @@ export function createGatewayApp(deps: GatewayDeps): Hono {
   app.route('/', deps.security.routes());
   app.route('/', metricsRoute({ ...deps, topic: deps.metricsTopic, guards: deps.security.ingestGuards() }));
   // The pattern matches /v1/agents itself too.
-  app.use('/v1/agents/*', deps.security.readGuard());
+  app.use('/v1/agents/*', deps.security.operatorGuard('read'));
   app.route('/', agentRoutes(deps.registry));
+  app.route('/', heatmapRoutes({ store: deps.heatmap, clock: deps.clock, guards: [deps.security.operatorGuard('read')] }));
   app.route('/', healthRoutes(deps.bus));
   if (deps.alerting) {
-    // NOTE: creating and expiring silences takes only the per-IP read limit, like the other
-    // operator routes; the gateway has no operator credentials yet.
-    const guards = [deps.security.readGuard()];
-    app.route('/', alertingRoutes({ ...deps.alerting, clock: deps.clock, readGuards: guards, writeGuards: guards }));
+    const readGuards = [deps.security.operatorGuard('read')];
+    const writeGuards = [deps.security.operatorGuard('silences:write')];
+    app.route('/', alertingRoutes({ ...deps.alerting, clock: deps.clock, readGuards, writeGuards }));
   }
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

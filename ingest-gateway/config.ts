@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../pipeline/config/duration.js';
 import { byteSize, duration } from '../pipeline/config/fields.js';
+import { taggingConfigSchema } from './tagging/config.js';
 
 /** A request rate: at most `limit` requests per `periodMs`. */
 export interface Rate {
@@ -20,6 +21,10 @@ const rate = () =>
     }
     return { limit: Number(match[1]), periodMs };
   });
+
+/** Values of `gateway.auth.operator_access`. */
+export const OPERATOR_ACCESS_MODES = ['token', 'open'] as const;
+export type OperatorAccess = (typeof OPERATOR_ACCESS_MODES)[number];
 
 /** The routes that rate limits name. */
 export const RATE_LIMITED_ROUTES = ['ingest', 'token', 'read'] as const;
@@ -83,6 +88,12 @@ export const gatewayConfigSchema = z
         revocation_refresh: duration({ min: 100 }).prefault('2s'),
         /** Allowed clock difference when checking exp and nbf. */
         clock_tolerance: duration({ min: 0, max: 300_000 }).prefault('5s'),
+        /**
+         * How people and tools reach the read and operator routes (agents, silences, decisions,
+         * /metrics, the dashboard): `token` requires a Bearer token with the route's scope (read or
+         * silences:write); `open` applies only the per-IP rate limit and logs a warning at startup.
+         */
+        operator_access: z.enum(OPERATOR_ACCESS_MODES).default('token'),
       })
       .prefault({}),
 
@@ -95,7 +106,7 @@ export const gatewayConfigSchema = z
             ingest: routeLimits({ per_agent: '60/1m', per_ip: '6000/1m' }),
             /** POST /oauth/token; each request costs a scrypt hash, so the per-IP default is low. */
             token: routeLimits({ per_ip: '60/1m' }),
-            /** GET /v1/agents, /.well-known/jwks.json and /metrics. */
+            /** The operator routes (agents, silences, decisions, /metrics, the dashboard's WebSocket) and /.well-known/jwks.json. */
             read: routeLimits({ per_ip: '600/1m' }),
           })
           .prefault({}),
@@ -103,6 +114,9 @@ export const gatewayConfigSchema = z
         groups: z.record(z.string().min(1), z.partialRecord(z.enum(RATE_LIMITED_ROUTES), rate().nullable())).default({}),
       })
       .prefault({}),
+
+    /** Server-side tags for the agents that a rule matches; see tagging/config.ts and docs/tagging.md. */
+    tagging: taggingConfigSchema,
   })
   .prefault({});
 

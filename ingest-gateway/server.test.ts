@@ -31,7 +31,7 @@ t.test('HTTPS server rejects plain HTTP', async (t) => {
   t.equal(gateway.bus.retained('test.metrics'), 0, 'nothing reached the bus');
   t.equal(gateway.security.counters.value('fleetpulse_gateway_plain_http_rejected_total'), 1);
 
-  const metrics = await gateway.request('/metrics');
+  const metrics = await gateway.request('/metrics', { headers: { authorization: `Bearer ${await gateway.tokenFor('prometheus', ['read'])}` } });
   t.match(metrics.body, /^fleetpulse_gateway_plain_http_rejected_total 1$/m);
 });
 

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -20,6 +22,8 @@ export interface ListenOptions {
   tls: GatewayTls;
   /** Called for each connection that sent plain HTTP, which gets `400 use https`. */
   onPlainHttp?: () => void;
+  /** Handles WebSocket upgrade requests (the server's `upgrade` event); without it Node closes their connections. */
+  onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -63,6 +67,7 @@ export function listen(app: Hono, options: ListenOptions): Promise<RunningServer
       },
     );
     rejectPlainHttp(server as unknown as TlsServer, () => url, options.onPlainHttp ?? (() => undefined));
+    if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
     server.once('error', onError);
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../pipeline/config/fields.js';
+import { valueHints } from '../pipeline/config/value-hints.js';
 import { LABEL_NAME } from '../pipeline/messages/metric-batch.js';
 import { SEVERITIES } from '../pipeline/messages/alert-event.js';
 
@@ -22,7 +23,7 @@ export type DeadmanGroup = z.output<typeof deadmanGroupSchema>;
 export const processorConfigSchema = z
   .strictObject({
     /** Rule files or directories of them (their .yml and .yaml files); see docs/rules.md. */
-    rule_files: z.array(z.string().min(1)).default([]),
+    rule_files: z.array(z.string().min(1)).register(valueHints, { expected: 'a list of file or folder paths, such as [rules/]' }).default([]),
     /** Dead-man's switches per agent group: `{name, match: {role: db}, timeout: 60s}`. */
     deadman: z.array(deadmanGroupSchema).default([]),
     /** How far behind a series' newest sample a sample may arrive and still count. */

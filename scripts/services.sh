@@ -10,10 +10,12 @@ Usage: scripts/services.sh COMMAND [kafka|questdb]
 
 Commands (with no service named, each applies to both):
   up      fetch the jars if missing, start the service and wait until it responds;
-          does nothing for a service that is already running
+          does nothing for a service that is already running, also one that another
+          checkout started on the same port
   down    stop gracefully: SIGTERM, then SIGKILL after FLEETPULSE_SERVICES_STOP_TIMEOUT
   kill    stop at once with SIGKILL, as a crash would (data is kept)
   status  print state, pid and address; exit status 3 if a named service is stopped
+          (a server started elsewhere on the service's port counts as running)
   env     print `export FLEETPULSE_TEST_...=` lines for the running services
   fetch   only download the jars into the cache
 
@@ -244,6 +246,69 @@ questdb_ready() {
   curl -fsS --max-time 2 -o /dev/null "http://$HOST:$http/exec?query=select%201" 2>/dev/null && port_open "$pg"
 }
 
+# --- servers started elsewhere ---------------------------------------------------
+
+# Another checkout (or a developer) may already run Kafka or QuestDB on the
+# ports this script uses. Such a server is reused when it responds as the real
+# thing, and `down` leaves it running. A port held by any other program stops
+# `up` before it downloads anything.
+
+# The port a service is recognised by: Kafka's client listener, QuestDB's HTTP server.
+main_port() {
+  case $1 in
+    kafka) printf '%s' "$KAFKA_PORT" ;;
+    questdb) printf '%s' "$QUESTDB_HTTP_PORT" ;;
+  esac
+}
+
+# Succeeds when a Kafka broker responds to an ApiVersions request on the port.
+kafka_answers() {
+  command -v node >/dev/null || return 1
+  node "$SCRIPT_DIR/services/kafka-api-versions.mjs" "$HOST:$1" 2>/dev/null
+}
+
+# Succeeds when QuestDB returns the result of `select 1` on its HTTP port.
+questdb_answers() {
+  curl -fsS --max-time 2 "http://$HOST:$1/exec?query=select%201" 2>/dev/null | grep -q '"dataset":\[\[1\]\]'
+}
+
+# Prints how the main port of a service that this checkout does not run is
+# used: `free`, `served` by a working server started elsewhere, or `taken` by
+# another program.
+port_state() {
+  local service=$1 port
+  port=$(main_port "$service")
+  if ! port_open "$port"; then
+    printf 'free'
+  elif "${service}_answers" "$port"; then
+    printf 'served'
+  else
+    printf 'taken'
+  fi
+}
+
+describe_external() {
+  case $1 in
+    kafka) printf '%s:%s' "$HOST" "$KAFKA_PORT" ;;
+    questdb) printf 'http://%s:%s, pg %s:%s' "$HOST" "$QUESTDB_HTTP_PORT" "$HOST" "$QUESTDB_PG_PORT" ;;
+  esac
+}
+
+port_taken_message() {
+  case $1 in
+    kafka) printf 'port %s:%s is in use by a process that does not answer a Kafka ApiVersions request, so it is not a Kafka broker; stop that process or choose another port with FLEETPULSE_KAFKA_PORT' "$HOST" "$KAFKA_PORT" ;;
+    questdb) printf 'port %s:%s is in use by a process that does not answer GET /exec?query=select 1, so it is not QuestDB; stop that process or choose other ports with FLEETPULSE_QUESTDB_HTTP_PORT and FLEETPULSE_QUESTDB_PG_PORT' "$HOST" "$QUESTDB_HTTP_PORT" ;;
+  esac
+}
+
+# Every port a service listens on, for the check before a start.
+service_ports() {
+  case $1 in
+    kafka) printf '%s %s' "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" ;;
+    questdb) printf '%s %s %s %s' "$QUESTDB_HTTP_PORT" "$QUESTDB_PG_PORT" "$QUESTDB_ILP_PORT" "$QUESTDB_HTTP_MIN_PORT" ;;
+  esac
+}
+
 # Polls every starting service once a second until each responds. Fails on the
 # first one that exits or outlasts START_TIMEOUT, after printing its last log lines.
 wait_ready() {
@@ -419,6 +484,15 @@ cmd_up() {
       fi
       continue
     fi
+    case $(port_state "$service") in
+      served)
+        say "$service: already running (not started by this checkout) on $(describe_external "$service"); using it"
+        continue
+        ;;
+      taken) fail "$service: $(port_taken_message "$service")" ;;
+    esac
+    # shellcheck disable=SC2046 # the ports are numbers, split on purpose
+    check_ports_free "$service" $(service_ports "$service")
     rm -f "$(pid_file "$service")"
     fetch "$service"
     if [[ -z $java_checked ]]; then
@@ -439,7 +513,11 @@ stop_service() {
   lock_service "$service"
   if ! pid=$(running_pid "$service"); then
     rm -f "$(pid_file "$service")"
-    say "$service: not running"
+    if [[ $(port_state "$service") == served ]]; then
+      say "$service: running on $(describe_external "$service") but not started by this checkout; left running"
+    else
+      say "$service: not running"
+    fi
     return 0
   fi
   say "$service: sending SIG$signal to pid $pid"
@@ -468,25 +546,48 @@ cmd_status() {
       esac
       printf '%-8s running  pid %-8s %s%s\n' "$service" "$pid" "$(describe_endpoints "$service")" "$note"
     else
-      printf '%-8s stopped\n' "$service"
-      exit_status=3
+      case $(port_state "$service") in
+        served) printf '%-8s running  not started by this checkout, %s\n' "$service" "$(describe_external "$service")" ;;
+        taken)
+          printf '%-8s stopped  %s\n' "$service" "$(port_taken_message "$service")"
+          exit_status=3
+          ;;
+        *)
+          printf '%-8s stopped\n' "$service"
+          exit_status=3
+          ;;
+      esac
     fi
   done
   return "$exit_status"
 }
 
 cmd_env() {
-  local service
+  local service kafka_port http_port pg_port
   for service in "$@"; do
-    running_pid "$service" >/dev/null || continue
+    if running_pid "$service" >/dev/null; then
+      case $service in
+        kafka) kafka_port=$(endpoint kafka port) ;;
+        questdb)
+          http_port=$(endpoint questdb http_port)
+          pg_port=$(endpoint questdb pg_port)
+          ;;
+      esac
+    elif [[ $(port_state "$service") == served ]]; then
+      kafka_port=$KAFKA_PORT
+      http_port=$QUESTDB_HTTP_PORT
+      pg_port=$QUESTDB_PG_PORT
+    else
+      continue
+    fi
     case $service in
       kafka)
-        printf 'export FLEETPULSE_TEST_KAFKA_BROKERS=%s:%s\n' "$HOST" "$(endpoint kafka port)"
+        printf 'export FLEETPULSE_TEST_KAFKA_BROKERS=%s:%s\n' "$HOST" "$kafka_port"
         ;;
       questdb)
-        printf 'export FLEETPULSE_TEST_QUESTDB_HTTP=http://%s:%s\n' "$HOST" "$(endpoint questdb http_port)"
+        printf 'export FLEETPULSE_TEST_QUESTDB_HTTP=http://%s:%s\n' "$HOST" "$http_port"
         # admin/quest and database qdb are QuestDB's built-in defaults.
-        printf 'export FLEETPULSE_TEST_QUESTDB_PG=postgres://admin:quest@%s:%s/qdb\n' "$HOST" "$(endpoint questdb pg_port)"
+        printf 'export FLEETPULSE_TEST_QUESTDB_PG=postgres://admin:quest@%s:%s/qdb\n' "$HOST" "$pg_port"
         ;;
     esac
   done

@@ -2,6 +2,7 @@ import type { Test } from 'tap';
 import type { AlertEvent } from '../pipeline/messages/alert-event.js';
 import { makeDecision } from '../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../pipeline/messages/metric-batch.js';
+import { type HeatmapCell, type HeatmapQuery, MAX_TIME_BUCKETS } from '../pipeline/store/heatmap.js';
 import type { DeliveryRecord, Store, StoredSample } from '../pipeline/store/store.js';
 import type { DeliveryReader } from './store-queries.js';
 
@@ -242,5 +243,247 @@ export function storeContract(t: Test, makeStore: StoreFactory): void {
     t.same(await store.queryDecisions({ ...WHOLE_DAY, fingerprint: 'fp-cpu-web2' }), [other], 'by fingerprint');
     t.same((await store.queryDecisions({ ...WHOLE_DAY, limit: 2 })).map((decision) => decision.reason), ['duplicate', 'blackout_window'], 'limit');
     t.same((await store.queryDecisions({ from: T0 + 2_000, to: T0 + 3_000 })).map((decision) => decision.reason).sort(), ['first_notification', 'flapping'], 'time range');
+  });
+
+  heatmapContract(t, makeStore);
+}
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+/** Three minutes of latency_ms from three agents; the comments give each value's bucket at 10 buckets per decade. */
+const LATENCY: IngestedBatch[] = [
+  batch('web-1', { env: 'prod', region: 'eu-1' }, [
+    ['latency_ms', 12, T0, { target: 'api' }], // 10
+    ['latency_ms', 12.5, T0 + 10 * SECOND, { target: 'api' }], // 10
+    ['latency_ms', 100, T0 + 70 * SECOND, { target: 'api' }], // 20: a power of ten is the lower bound of its bucket
+    ['latency_ms', 0, T0 + 130 * SECOND, { target: 'api' }], // lowest
+    ['latency_ms', 999, T0 - 1, { target: 'api' }], // before from
+    ['latency_ms', 999, T0 + 3 * MINUTE, { target: 'api' }], // at to, which is exclusive
+    ['cpu_usage', 50, T0, { core: '0' }], // another metric
+  ]),
+  batch('web-2', { env: 'prod', region: 'us-1' }, [
+    ['latency_ms', 150, T0 + 5 * SECOND, { target: 'api' }], // 21
+    ['latency_ms', 11.5, T0 + 15 * SECOND, { target: 'api' }], // 10
+    ['latency_ms', 11, T0 + 65 * SECOND, { target: 'api' }], // 10
+    ['latency_ms', -2, T0 + 125 * SECOND, { target: 'api' }], // lowest
+  ]),
+  batch('db-1', { env: 'staging', region: 'eu-1' }, [
+    ['latency_ms', 1000, T0 + 20 * SECOND, { target: 'db' }], // 30
+    ['latency_ms', 0.5, T0 + 80 * SECOND, { target: 'db' }], // -4
+  ]),
+];
+const THREE_MINUTES: HeatmapQuery = { metric: 'latency_ms', from: T0, to: T0 + 3 * MINUTE, step: MINUTE };
+
+const cell = (time: number, bucket: number, count: number): HeatmapCell => ({ time, bucket, count });
+const cellTotals = (cells: HeatmapCell[]): number => cells.reduce((sum, one) => sum + one.count, 0);
+
+/**
+ * Registers the tests of the heatmap queries. Both stores run the same
+ * checks on the same data, so a passing run of both test files means they
+ * return identical heatmaps.
+ */
+function heatmapContract(t: Test, makeStore: StoreFactory): void {
+  t.test('store counts heatmap cells', async (t) => {
+    const { store, settle } = await makeStore(t);
+    await store.writeSamples(LATENCY);
+    await settle();
+
+    const heatmap = await store.queryHeatmap(THREE_MINUTES);
+    t.same(heatmap.cells, [
+      cell(T0, 10, 3),
+      cell(T0, 21, 1),
+      cell(T0, 30, 1),
+      cell(T0 + MINUTE, -4, 1),
+      cell(T0 + MINUTE, 10, 1),
+      cell(T0 + MINUTE, 20, 1),
+      cell(T0 + 2 * MINUTE, -30, 2),
+    ]);
+    t.equal(heatmap.total, 10, 'samples of other metrics and outside [from, to) are left out');
+    t.match(heatmap, { metric: 'latency_ms', from: T0, to: T0 + 3 * MINUTE, step: MINUTE, bucketsPerDecade: 10, min: 0.001 }, 'the query with its defaults');
+
+    t.equal(heatmap.buckets.length, 61, 'every bucket from the lowest to the highest non-empty one');
+    t.same(heatmap.buckets[0], { index: -30, lower: null, upper: 10 ** (-29 / 10) }, 'the lowest bucket has no lower bound');
+    t.same(heatmap.buckets[50], { index: 20, lower: 100, upper: 10 ** (21 / 10) });
+    t.same(heatmap.buckets.at(-1), { index: 30, lower: 1000, upper: 10 ** (31 / 10) });
+  });
+
+  t.test('store heatmap takes a custom ladder', async (t) => {
+    const { store, settle } = await makeStore(t);
+    await store.writeSamples(LATENCY);
+    await settle();
+
+    const heatmap = await store.queryHeatmap({ ...THREE_MINUTES, bucketsPerDecade: 1, min: 1 });
+    t.same(heatmap.buckets, [
+      { index: 0, lower: null, upper: 10 },
+      { index: 1, lower: 10, upper: 100 },
+      { index: 2, lower: 100, upper: 1000 },
+      { index: 3, lower: 1000, upper: 10000 },
+    ]);
+    t.same(heatmap.cells, [
+      cell(T0, 1, 3),
+      cell(T0, 2, 1),
+      cell(T0, 3, 1),
+      cell(T0 + MINUTE, 0, 1),
+      cell(T0 + MINUTE, 1, 1),
+      cell(T0 + MINUTE, 2, 1),
+      cell(T0 + 2 * MINUTE, 0, 2),
+    ], '0.5, 0 and -2 fall in the lowest bucket');
+  });
+
+  t.test('store filters the heatmap', async (t) => {
+    const { store, settle } = await makeStore(t);
+    await store.writeSamples(LATENCY);
+    await settle();
+
+    const prod = await store.queryHeatmap({ ...THREE_MINUTES, filter: { tags: { env: 'prod' } } });
+    t.same(prod.cells, [cell(T0, 10, 3), cell(T0, 21, 1), cell(T0 + MINUTE, 10, 1), cell(T0 + MINUTE, 20, 1), cell(T0 + 2 * MINUTE, -30, 2)], 'by one tag');
+
+    const prodEu = await store.queryHeatmap({ ...THREE_MINUTES, filter: { tags: { env: 'prod', region: 'eu-1' } } });
+    t.same(prodEu.cells, [cell(T0, 10, 2), cell(T0 + MINUTE, 20, 1), cell(T0 + 2 * MINUTE, -30, 1)], 'by two tags');
+
+    const db = await store.queryHeatmap({ ...THREE_MINUTES, filter: { labels: { target: 'db' } } });
+    t.same(db.cells, [cell(T0, 30, 1), cell(T0 + MINUTE, -4, 1)], 'by label');
+
+    const web2 = await store.queryHeatmap({ ...THREE_MINUTES, filter: { agentId: 'web-2', tags: { region: 'us-1' }, labels: { target: 'api' } } });
+    t.equal(cellTotals(web2.cells), 4, 'by agent, tag and label');
+    t.equal(web2.total, 4);
+  });
+
+  t.test('store returns empty heatmaps', async (t) => {
+    const { store, settle } = await makeStore(t);
+    await store.writeSamples(LATENCY);
+    await settle();
+
+    const empty = { buckets: [], cells: [], total: 0 };
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, from: T0 + 86_400_000, to: T0 + 86_400_000 + 3 * MINUTE }), empty, 'a range without samples');
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, metric: 'no_such_metric' }), empty, 'an unknown metric');
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, filter: { agentId: 'web-2', tags: { env: 'staging' } } }), empty, 'matchers that exclude each other');
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, filter: { tags: { rack: 'r1' } } }), empty, 'a tag no agent has');
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, filter: { labels: { core: '0' } } }), empty, 'a label of another metric');
+    t.match(await store.queryHeatmap({ ...THREE_MINUTES, filter: { tags: { Env: 'prod' } } }), empty, 'tag names are case-sensitive');
+
+    const widest = await store.queryHeatmap({ ...THREE_MINUTES, to: T0 + MAX_TIME_BUCKETS * MINUTE });
+    t.equal(widest.total, 11, 'the maximum number of time buckets is accepted');
+  });
+
+  t.test('store aligns time buckets to the epoch', async (t) => {
+    const { store, settle } = await makeStore(t);
+    const step = 7 * MINUTE;
+    const at = (minutes: number): [string, number, number] => ['latency_ms', 5, T0 + minutes * MINUTE];
+    // T0 (12:00) is a multiple of 7 minutes since the epoch; 13:00 is not, so buckets aligned to the hour would differ.
+    await store.writeSamples([batch('web-1', {}, [at(0), at(0.5), at(6.99), at(7), at(61), at(69.99), at(70)])]);
+    await settle();
+
+    const heatmap = await store.queryHeatmap({ metric: 'latency_ms', from: T0 + 30 * SECOND, to: T0 + 70 * MINUTE, step });
+    const time = (text: string): number => Date.parse(`2026-03-01T${text}:00Z`);
+    t.same(heatmap.cells, [cell(time('12:00'), 6, 2), cell(time('12:07'), 6, 1), cell(time('12:56'), 6, 1), cell(time('13:03'), 6, 1)]);
+  });
+
+  t.test('store rejects invalid heatmap queries', async (t) => {
+    const { store } = await makeStore(t);
+    const cases: Array<[field: string, query: HeatmapQuery]> = [
+      ['metric', { ...THREE_MINUTES, metric: '' }],
+      ['metric', { ...THREE_MINUTES, metric: "latency_ms' OR '1'='1" }],
+      ['from', { ...THREE_MINUTES, from: Number.NaN }],
+      ['from', { ...THREE_MINUTES, from: -1 }],
+      ['from', { ...THREE_MINUTES, from: T0 + 0.5 }],
+      ['to', { ...THREE_MINUTES, to: T0 }],
+      ['to', { ...THREE_MINUTES, to: T0 - MINUTE }],
+      ['step', { ...THREE_MINUTES, step: 0 }],
+      ['step', { ...THREE_MINUTES, step: 1.5 }],
+      ['step', { ...THREE_MINUTES, to: T0 + (MAX_TIME_BUCKETS + 1) * MINUTE }],
+      ['bucketsPerDecade', { ...THREE_MINUTES, bucketsPerDecade: 0 }],
+      ['bucketsPerDecade', { ...THREE_MINUTES, bucketsPerDecade: 101 }],
+      ['bucketsPerDecade', { ...THREE_MINUTES, bucketsPerDecade: 2.5 }],
+      ['min', { ...THREE_MINUTES, min: 0 }],
+      ['min', { ...THREE_MINUTES, min: Number.POSITIVE_INFINITY }],
+      ['filter.tags', { ...THREE_MINUTES, filter: { tags: { 'env = env OR 1': 'x' } } }],
+      ['filter.labels', { ...THREE_MINUTES, filter: { labels: { '1core': '0' } } }],
+      ['filter.tags.env', { ...THREE_MINUTES, filter: { tags: { env: '' } } }],
+      ['filter.agentId', { ...THREE_MINUTES, filter: { agentId: '' } }],
+    ];
+    for (const [field, query] of cases) {
+      await t.rejects(store.queryHeatmap(query), { name: 'HeatmapQueryError', field }, `${field}: ${JSON.stringify(query)}`);
+    }
+
+    const tooMany = store.queryHeatmap({ ...THREE_MINUTES, from: T0, to: T0 + 86_400_000, step: SECOND });
+    await t.rejects(tooMany, { message: /makes 86400 time buckets, more than the maximum of 2000; use a step of at least 43222 ms/ }, 'the message names a step that fits');
+
+    await t.rejects(store.queryHeatmapCell({ ...THREE_MINUTES, bucket: -31 }), { name: 'HeatmapQueryError', field: 'bucket' }, 'below the lowest bucket');
+    await t.rejects(store.queryHeatmapCell({ ...THREE_MINUTES, bucket: 1.5 }), { name: 'HeatmapQueryError', field: 'bucket' });
+    await t.rejects(store.queryHeatmapCell({ ...THREE_MINUTES, bucket: 10, limit: 0 }), { name: 'HeatmapQueryError', field: 'limit' });
+    await t.rejects(store.queryOutlierMarks({ metric: 'latency_ms', from: T0, to: T0, limit: 10 }), { name: 'HeatmapQueryError', field: 'to' });
+    await t.rejects(store.queryOutlierMarks({ metric: 'latency_ms', from: T0, to: T0 + 1, limit: -1 }), { name: 'HeatmapQueryError', field: 'limit' });
+  });
+
+  t.test('store lists the agents of a heatmap cell', async (t) => {
+    const { store, settle } = await makeStore(t);
+    await store.writeSamples(LATENCY);
+    await settle();
+
+    const first = { metric: 'latency_ms', from: T0, to: T0 + MINUTE };
+    t.same(await store.queryHeatmapCell({ ...first, bucket: 10 }), [{ agentId: 'web-1', count: 2 }, { agentId: 'web-2', count: 1 }], 'most samples first');
+    t.same(await store.queryHeatmapCell({ ...first, bucket: 10, limit: 1 }), [{ agentId: 'web-1', count: 2 }], 'limit');
+    t.same(await store.queryHeatmapCell({ ...first, bucket: 10, filter: { tags: { region: 'us-1' } } }), [{ agentId: 'web-2', count: 1 }], 'filter');
+    t.same(await store.queryHeatmapCell({ ...first, bucket: 11 }), [], 'an empty cell');
+
+    const third = { metric: 'latency_ms', from: T0 + 2 * MINUTE, to: T0 + 3 * MINUTE };
+    t.same(await store.queryHeatmapCell({ ...third, bucket: -30 }), [{ agentId: 'web-1', count: 1 }, { agentId: 'web-2', count: 1 }], 'equal counts by agent id');
+
+    const second = { metric: 'latency_ms', from: T0 + MINUTE, to: T0 + 2 * MINUTE };
+    t.same(await store.queryHeatmapCell({ ...second, bucket: 0, bucketsPerDecade: 1, min: 1 }), [{ agentId: 'db-1', count: 1 }], 'the lowest bucket of a custom ladder');
+
+    const heatmap = await store.queryHeatmap(THREE_MINUTES);
+    for (const heatmapCell of heatmap.cells) {
+      const { time, bucket, count } = heatmapCell;
+      const agents = await store.queryHeatmapCell({ metric: 'latency_ms', from: time, to: time + MINUTE, bucket });
+      t.equal(agents.reduce((sum, agent) => sum + agent.count, 0), count, `cell ${time}/${bucket} lists every sample`);
+    }
+  });
+
+  t.test('store returns outlier marks', async (t) => {
+    const { store, settle } = await makeStore(t);
+    const outlier = { outlierMetric: 'latency_ms', rule: 'LatencyOutlier', severity: 'warning' as const, notify: [] };
+    const web1 = alert(1, 'firing', T0 + 30 * SECOND, {
+      ...outlier,
+      fingerprint: 'fp-lat-web1',
+      value: 4.25,
+      labels: { alertname: 'LatencyOutlier', agent: 'web-1', target: 'api' },
+      tags: { env: 'prod', region: 'eu-1' },
+    });
+    const db1 = alert(1, 'firing', T0 + 60 * SECOND, {
+      ...outlier,
+      fingerprint: 'fp-lat-db1',
+      agentId: 'db-1',
+      value: 5.5,
+      labels: { alertname: 'LatencyOutlier', agent: 'db-1', target: 'db' },
+      tags: { env: 'staging', region: 'eu-1' },
+    });
+    await store.writeAlerts([
+      web1,
+      db1,
+      { ...web1, sequence: 2, state: 'resolved', at: T0 + 90 * SECOND },
+      { ...web1, fingerprint: 'fp-lat-web2', agentId: 'web-2', state: 'pending', at: T0 + 40 * SECOND },
+      { ...web1, fingerprint: 'fp-cpu-web1', outlierMetric: 'cpu_usage', at: T0 + 50 * SECOND },
+      alert(1, 'firing', T0 + 45 * SECOND),
+      { ...web1, fingerprint: 'fp-lat-web1-late', at: T0 + 3 * MINUTE },
+    ]);
+    await settle();
+
+    const range = { metric: 'latency_ms', from: T0, to: T0 + 3 * MINUTE };
+    const web1Mark = { ts: T0 + 30 * SECOND, agentId: 'web-1', value: 4.25, rule: 'LatencyOutlier' };
+    const db1Mark = { ts: T0 + 60 * SECOND, agentId: 'db-1', value: 5.5, rule: 'LatencyOutlier' };
+    t.same(await store.queryOutlierMarks(range), [web1Mark, db1Mark], 'firing transitions of the metric, oldest first');
+    t.same(await store.queryOutlierMarks({ ...range, limit: 1 }), [web1Mark], 'limit');
+    t.same(await store.queryOutlierMarks({ ...range, filter: { tags: { env: 'prod' } } }), [web1Mark], 'by tag');
+    t.same(await store.queryOutlierMarks({ ...range, filter: { labels: { target: 'db' } } }), [db1Mark], 'by label');
+    t.same(await store.queryOutlierMarks({ ...range, filter: { agentId: 'db-1' } }), [db1Mark], 'by agent');
+    t.same(await store.queryOutlierMarks({ ...range, filter: { tags: { rack: 'r1' } } }), [], 'a tag no alert has');
+    t.same(await store.queryOutlierMarks({ ...range, metric: 'disk_used_pct' }), [], 'no outlier rule reads the metric');
+
+    const history = await store.queryAlerts({ ...WHOLE_DAY, fingerprint: 'fp-lat-web1' });
+    t.same(history.map((event) => event.outlierMetric), ['latency_ms', 'latency_ms'], 'queryAlerts returns outlierMetric');
+    const threshold = await store.queryAlerts({ ...WHOLE_DAY, fingerprint: 'fp-disk-web1' });
+    t.notOk('outlierMetric' in threshold[0]!, 'and leaves it out when the event had none');
   });
 }

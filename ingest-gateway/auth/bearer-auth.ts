@@ -1,12 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../../pipeline/log/logger.js';
 import { LogThrottle } from '../../pipeline/log/log-throttle.js';
 import type { Clock } from '../../pipeline/clock/index.js';
 import type { GatewayEnv } from '../connection.js';
 import type { GatewayCounters } from '../gateway-metrics.js';
 import { errorResponse } from '../problem.js';
-import { InvalidTokenError, type TokenVerifier } from './tokens.js';
+import { InvalidTokenError, type Principal, type TokenVerifier } from './tokens.js';
 
 export interface BearerAuthOptions {
   verifier: TokenVerifier;
@@ -22,6 +21,48 @@ export interface BearerAuthOptions {
 /** Characters allowed in an RFC 6750 error_description: printable ASCII except `"` and `\`. */
 function quotable(text: string): string {
   return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** An access token that was not accepted: the response status, the RFC 6750 error code and the WWW-Authenticate challenge. */
+export interface TokenRejection {
+  status: 400 | 401 | 403;
+  error: 'missing_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  description: string;
+  challenge: string;
+}
+
+/**
+ * Builds a rejection with its `WWW-Authenticate: Bearer` challenge. A missing
+ * token gets a challenge without an error code, as RFC 6750 section 3.1
+ * requires for requests without authentication.
+ */
+export function tokenRejection(status: TokenRejection['status'], error: TokenRejection['error'], description: string, scope?: string): TokenRejection {
+  if (error === 'missing_token') return { status, error, description, challenge: 'Bearer' };
+  const scopeParameter = scope === undefined ? '' : `, scope="${scope}"`;
+  return { status, error, description, challenge: `Bearer error="${error}", error_description="${quotable(description)}"${scopeParameter}` };
+}
+
+/** Returns the token of an `Authorization: Bearer <token>` header value, or undefined when the value is not a Bearer token. */
+export function bearerTokenOf(header: string): string | undefined {
+  return /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)?.[1];
+}
+
+/**
+ * Verifies an access token and checks that it has `scope`. Errors other
+ * than an invalid token, such as a failed reread of the key store, are
+ * raised.
+ */
+export async function checkAccessToken(verifier: TokenVerifier, token: string, scope: string): Promise<{ principal: Principal } | { rejection: TokenRejection }> {
+  let principal;
+  try {
+    principal = await verifier.verify(token);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error;
+    return { rejection: tokenRejection(401, 'invalid_token', error.message) };
+  }
+
+  if (!principal.scopes.has(scope)) return { rejection: tokenRejection(403, 'insufficient_scope', `the token lacks the scope ${scope}`, scope) };
+  return { principal };
 }
 
 /**
@@ -45,37 +86,25 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<Gatewa
   const { verifier, scope, route, counters, logger } = options;
   const rejectionLog = new LogThrottle(options.clock, 10_000);
 
-  const reject = (c: Context, status: ContentfulStatusCode, error: string, description: string, challenge: string): Response => {
-    counters.authRejected(route, error);
+  const reject = (c: Context, rejection: TokenRejection): Response => {
+    counters.authRejected(route, rejection.error);
     const rejected = rejectionLog.record();
-    if (rejected !== undefined) logger.info({ route, error, reason: description, rejected }, 'rejected a request for its access token');
-    c.header('WWW-Authenticate', challenge);
+    if (rejected !== undefined) logger.info({ route, error: rejection.error, reason: rejection.description, rejected }, 'rejected a request for its access token');
+    c.header('WWW-Authenticate', rejection.challenge);
     c.header('Connection', 'close');
-    return errorResponse(c, status, error, description);
+    return errorResponse(c, rejection.status, rejection.error, rejection.description);
   };
 
   return async (c, next) => {
     const header = c.req.header('authorization');
-    if (!header) return reject(c, 401, 'missing_token', 'this route requires an access token: send Authorization: Bearer <token> from POST /oauth/token', 'Bearer');
+    if (!header) return reject(c, tokenRejection(401, 'missing_token', 'this route requires an access token: send Authorization: Bearer <token> from POST /oauth/token'));
 
-    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-    if (!match) {
-      const description = 'the Authorization header is not a Bearer token';
-      return reject(c, 401, 'invalid_request', description, `Bearer error="invalid_request", error_description="${description}"`);
-    }
+    const token = bearerTokenOf(header);
+    if (token === undefined) return reject(c, tokenRejection(401, 'invalid_request', 'the Authorization header is not a Bearer token'));
 
-    let principal;
-    try {
-      principal = await verifier.verify(match[1]!);
-    } catch (error) {
-      if (!(error instanceof InvalidTokenError)) throw error;
-      return reject(c, 401, 'invalid_token', error.message, `Bearer error="invalid_token", error_description="${quotable(error.message)}"`);
-    }
-
-    if (!principal.scopes.has(scope)) {
-      const description = `the token lacks the scope ${scope}`;
-      return reject(c, 403, 'insufficient_scope', description, `Bearer error="insufficient_scope", error_description="${description}", scope="${scope}"`);
-    }
+    const checked = await checkAccessToken(verifier, token, scope);
+    if ('rejection' in checked) return reject(c, checked.rejection);
+    const { principal } = checked;
 
     const certificate = c.get('clientCertificate');
     if (certificate && certificate.commonName !== principal.agentId) {

@@ -3,6 +3,7 @@ import { DEFAULT_SCRYPT_COST, hashSecret, newClientSecret } from './secret-hash.
 import { METRICS_WRITE_SCOPE } from './tokens.js';
 
 export interface CredentialRequest {
+  /** The token subject: the agent's id, or the name of an operator client (a person or tool). */
   agentId: string;
   /** Rate limit group; `default` unless given. */
   group?: string;
@@ -12,7 +13,7 @@ export interface CredentialRequest {
 }
 
 /**
- * Creates client credentials for an agent and returns the secret, which is
+ * Creates client credentials for an agent or operator client and returns the secret, which is
  * stored only as its scrypt hash and cannot be shown again.
  *
  * `scryptCost` lowers the hashing cost for throwaway stores (tests and

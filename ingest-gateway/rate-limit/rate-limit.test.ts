@@ -48,7 +48,8 @@ t.test('rate limit of 60 per minute per agent', async (t) => {
   await clock.advance(1_000);
   t.equal((await post(gateway, 'web-1', clock.now())).status, 202, 'one more request a second later');
 
-  const metrics = await (await gateway.app.request('/metrics')).text();
+  const scrape = { headers: { authorization: `Bearer ${await gateway.tokenFor('prometheus', ['read'])}` } };
+  const metrics = await (await gateway.app.request('/metrics', scrape)).text();
   t.match(metrics, /^fleetpulse_gateway_rate_limited_total\{route="ingest",limit="agent"\} 1$/m);
 });
 
@@ -69,8 +70,9 @@ t.test('rate limit per source address', async (t) => {
   const clock = new ManualClock(NOW);
   const gateway = await createTestApp({ clock, config: { rate_limits: { routes: { read: { per_ip: '2/1m' } } } } });
   t.teardown(() => gateway.close());
+  const read = { headers: { authorization: `Bearer ${await gateway.tokenFor('ops', ['read'])}` } };
   const statuses = [];
-  for (let i = 0; i < 3; i++) statuses.push((await gateway.app.request('/v1/agents')).status);
+  for (let i = 0; i < 3; i++) statuses.push((await gateway.app.request('/v1/agents', read)).status);
   t.same(statuses, [200, 200, 429]);
 });
 

@@ -4,7 +4,8 @@ import { errorResponse } from '../problem.js';
 
 /**
  * GET /v1/agents lists every known agent with its last-seen time (gateway
- * receive time, ms since epoch), tags and the latest value of each series.
+ * receive time, ms since epoch), final tags, host facts and the latest
+ * value of each series.
  * GET /v1/agents/:agentId returns one of them.
  */
 export function agentRoutes(registry: AgentRegistry): Hono {

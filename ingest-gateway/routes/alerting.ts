@@ -13,9 +13,9 @@ export interface AlertingRoutesDeps {
   /** Read access to the decisions log; GET /v1/alerts/:fingerprint/decisions answers 503 without it. */
   decisions?: Pick<Store, 'queryDecisions'>;
   clock: Clock;
-  /** Middleware of the GET routes, such as the per-IP rate limit. */
+  /** Middleware of the GET routes: the gateway passes `security.operatorGuard('read')`. */
   readGuards: MiddlewareHandler<GatewayEnv>[];
-  /** Middleware of POST and DELETE, which change what is notified. */
+  /** Middleware of POST and DELETE, which change what is notified: the gateway passes `security.operatorGuard('silences:write')`. */
   writeGuards: MiddlewareHandler<GatewayEnv>[];
 }
 

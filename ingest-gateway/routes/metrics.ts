@@ -10,8 +10,9 @@ import { type IngestedBatch, parseMetricBatch } from '../../pipeline/messages/me
 import { ValidationError } from '../../pipeline/messages/validation.js';
 import type { AgentRegistry } from '../../pipeline/state/agent-registry.js';
 import type { GatewayConfig } from '../config.js';
-import type { GatewayEnv } from '../connection.js';
+import { clientAddress, type GatewayEnv } from '../connection.js';
 import { errorResponse } from '../problem.js';
+import { Tagger } from '../tagging/tagger.js';
 
 export interface MetricsRouteDeps {
   bus: Bus;
@@ -37,6 +38,9 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
  * cannot take it the answer is 503 with Retry-After, so the agent keeps the
  * batch and retries; nothing is acknowledged that could still be lost.
  * The batch's agentId must be the access token's subject, else 403.
+ * The published batch carries the agent's final tags (see tagging/tagger.ts):
+ * its own tags, its host facts, the matching tagging rules' tags and the
+ * token's tags and group.
  *
  * ```sh
  * curl --cacert data/tls/ca.crt -X POST https://127.0.0.1:8443/v1/metrics -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -49,6 +53,8 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
   // Under sustained backpressure every request fails the same way: log one line per window with a count.
   const unavailableLog = new LogThrottle(clock, 10_000);
   const registryLog = new LogThrottle(clock, 10_000);
+  const tagger = new Tagger(config.tagging, { logger, clock });
+  logger.info({ taggingRules: config.tagging.rules.length }, 'tagging rules loaded');
   const app = new Hono<GatewayEnv>();
 
   app.post(
@@ -87,7 +93,7 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
       let ingested: IngestedBatch;
       try {
         const batch = parseMetricBatch(parsed, receivedAt, limits);
-        ingested = { version: 1, agentId: batch.agentId, tags: batch.tags, samples: batch.samples, receivedAt };
+        ingested = { version: 1, agentId: batch.agentId, tags: batch.tags, ...(batch.host && { host: batch.host }), samples: batch.samples, receivedAt };
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         return errorResponse(c, 400, 'invalid_batch', error.message, error.issues);
@@ -103,6 +109,9 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
           `the batch is for agent ${JSON.stringify(ingested.agentId)} but the access token is for agent ${JSON.stringify(principal.agentId)}; an agent may send only its own metrics`,
         );
       }
+
+      // Tags are final before the batch goes on the bus, so that every consumer and store sees the same ones.
+      ingested.tags = tagger.tagsFor({ agentId: ingested.agentId, agentTags: ingested.tags, host: ingested.host, ip: clientAddress(c), principal });
 
       try {
         await bus.publish(topic, [{ key: ingested.agentId, value: JSON.stringify(ingested) }]);

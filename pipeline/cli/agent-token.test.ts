@@ -57,5 +57,5 @@ t.test('token client reports a rejected request', async (t) => {
     logger: createLogger({ level: 'silent' }),
     requestTimeoutMs: 5_000,
   });
-  await t.rejects(client.token(), new TokenRequestError('the token endpoint rejected the token request (invalid_client: client authentication failed)', 401));
+  await t.rejects(client.token(), new TokenRequestError('the token endpoint rejected the token request (invalid_client: client authentication failed); the client id or secret is wrong or was revoked: create new credentials with `fleetpulse credentials create`', 401));
 });

@@ -28,17 +28,17 @@ export function createRouterState(config: FleetpulseConfig, clock: Clock, router
 }
 
 /**
- * Read access to the decisions log for the gateway: the process's own store
- * when it runs the sink role, else (a distributed gateway process) a
- * QuestDB store used for queries over the PostgreSQL wire port. `close` is
- * set when this function opened the store.
+ * Read access to the store for the gateway's decisions log and heatmap: the
+ * process's own store when it runs the sink role, else (a distributed
+ * gateway process) a QuestDB store used for queries over the PostgreSQL
+ * wire port. `close` is set when this function opened the store.
  */
-export async function openDecisionReader(
+export async function openStoreReader(
   config: FleetpulseConfig,
   sinkStore: Store | undefined,
   clock: Clock,
   logger: Logger,
-): Promise<{ reader: Pick<Store, 'queryDecisions'>; close?: () => Promise<void> }> {
+): Promise<{ reader: Pick<Store, 'queryDecisions' | 'queryHeatmap' | 'queryHeatmapCell' | 'queryOutlierMarks'>; close?: () => Promise<void> }> {
   if (sinkStore) return { reader: sinkStore };
   const store = new QuestDBStore({ config: config.store.questdb, logger: logger.child({ component: 'store' }), clock });
   await store.init();

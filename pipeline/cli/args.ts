@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseScopes, ScopeError } from '../../ingest-gateway/auth/scopes.js';
+import { METRICS_WRITE_SCOPE } from '../../ingest-gateway/auth/tokens.js';
+import { tagIssue } from '../messages/metric-batch.js';
 
-export const ROLES = ['gateway', 'processor', 'router', 'sink'] as const;
+export const ROLES = ['gateway', 'processor', 'router', 'sink', 'dashboard'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type Command =
@@ -8,8 +11,20 @@ export type Command =
   | { name: 'agent'; config?: string }
   | { name: 'rules'; action: 'check' | 'test'; files: string[]; config?: string }
   | { name: 'rules'; action: 'fmt'; files: string[]; write: boolean }
-  | { name: 'credentials'; action: 'create'; config?: string; agentId: string; group?: string; tags: Record<string, string>; scopes: string[]; clientCertDir?: string }
-  | { name: 'credentials'; action: 'revoke'; config?: string; clientIds: string[]; agentId?: string }
+  | {
+      name: 'credentials';
+      action: 'create';
+      config?: string;
+      /** `agent` for --agent-id, `operator` for --client: a person or tool that reads or silences. */
+      kind: 'agent' | 'operator';
+      /** The token subject: the agent id, or the operator client's name. */
+      subject: string;
+      group?: string;
+      tags: Record<string, string>;
+      scopes: string[];
+      clientCertDir?: string;
+    }
+  | { name: 'credentials'; action: 'revoke'; config?: string; clientIds: string[]; subject?: string }
   | { name: 'credentials'; action: 'list'; config?: string; json: boolean }
   | { name: 'help' }
   | { name: 'version' };
@@ -30,13 +45,17 @@ export const USAGE = `Usage:
   fleetpulse rules fmt [--write] FILE...             print rule files in canonical form, or rewrite them
   fleetpulse credentials create [--config FILE] --agent-id ID [--group NAME] [--tag KEY=VALUE]... [--scope SCOPE]... [--client-cert DIR]
                                                     create OAuth2 client credentials for an agent; prints the secret once
-  fleetpulse credentials revoke [--config FILE] (CLIENT_ID... | --agent-id ID)
+  fleetpulse credentials create [--config FILE] --client NAME [--scope read,silences:write]
+                                                    create credentials for a person or tool (scope read unless given)
+  fleetpulse credentials revoke [--config FILE] (CLIENT_ID... | --agent-id ID | --client NAME)
                                                     revoke credentials; every gateway rejects their tokens within seconds
   fleetpulse credentials list [--config FILE] [--json]
                                                     list credentials without their secrets
   fleetpulse --help | --version
 
 Roles: ${ROLES.join(', ')}. A role alone needs deployment: distributed.
+Scopes: metrics:write (agents, the default with --agent-id), read and
+silences:write (people and tools); --scope takes a comma-separated list.
 Rule commands take files or directories: a directory is read as its .yml and
 .yaml files (rules test: its .test.yml and .test.yaml files). With --config,
 notify may name only the receivers under notifier.receivers of that
@@ -98,36 +117,46 @@ function parseCredentialsCommand(rest: string[]): Command {
       const { values } = parse(more, {
         config: { type: 'string', short: 'c' },
         'agent-id': { type: 'string' },
+        client: { type: 'string' },
         group: { type: 'string' },
         tag: { type: 'string', multiple: true },
         scope: { type: 'string', multiple: true },
         'client-cert': { type: 'string' },
       });
-      const agentId = values['agent-id'] as string | undefined;
-      if (!agentId) throw new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them');
+      const holder = credentialHolder(values['agent-id'] as string | undefined, values.client as string | undefined);
       const tags: Record<string, string> = {};
       for (const tag of (values.tag as string[] | undefined) ?? []) {
         const equals = tag.indexOf('=');
         if (equals < 1) throw new UsageError(`expected --tag KEY=VALUE, found ${JSON.stringify(tag)}`);
-        tags[tag.slice(0, equals)] = tag.slice(equals + 1);
+        const [key, value] = [tag.slice(0, equals), tag.slice(equals + 1)];
+        const issue = tagIssue(key, value);
+        if (issue !== undefined) throw new UsageError(`--tag ${JSON.stringify(tag)}: ${issue}`);
+        tags[key] = value;
+      }
+      const scopes = scopesOf(values.scope as string[] | undefined, holder.kind);
+      if (holder.kind === 'operator' && values['client-cert'] !== undefined) {
+        throw new UsageError('--client-cert applies to agent credentials (--agent-id); the operator routes do not check client certificates');
       }
       return {
         name: 'credentials',
         action,
         config: values.config as string | undefined,
-        agentId,
+        ...holder,
         group: values.group as string | undefined,
         tags,
-        scopes: (values.scope as string[] | undefined) ?? ['metrics:write'],
+        scopes,
         clientCertDir: values['client-cert'] as string | undefined,
       };
     }
     case 'revoke': {
-      const { values, positionals } = parse(more, { config: { type: 'string', short: 'c' }, 'agent-id': { type: 'string' } }, true);
+      const { values, positionals } = parse(more, { config: { type: 'string', short: 'c' }, 'agent-id': { type: 'string' }, client: { type: 'string' } }, true);
       const agentId = values['agent-id'] as string | undefined;
-      if (positionals.length === 0 && agentId === undefined) throw new UsageError('credentials revoke needs client ids or --agent-id ID');
-      if (positionals.length > 0 && agentId !== undefined) throw new UsageError('credentials revoke takes client ids or --agent-id, not both');
-      return { name: 'credentials', action, config: values.config as string | undefined, clientIds: positionals, agentId };
+      const client = values.client as string | undefined;
+      if (agentId !== undefined && client !== undefined) throw new UsageError('credentials revoke takes --agent-id or --client, not both');
+      const subject = agentId ?? client;
+      if (positionals.length === 0 && subject === undefined) throw new UsageError('credentials revoke needs client ids, --agent-id ID or --client NAME');
+      if (positionals.length > 0 && subject !== undefined) throw new UsageError('credentials revoke takes client ids or --agent-id/--client, not both');
+      return { name: 'credentials', action, config: values.config as string | undefined, clientIds: positionals, subject };
     }
     case 'list': {
       const { values } = parse(more, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
@@ -136,6 +165,33 @@ function parseCredentialsCommand(rest: string[]): Command {
     default:
       throw new UsageError(`expected credentials create, credentials revoke or credentials list, found ${action === undefined ? 'nothing' : JSON.stringify(`credentials ${action}`)}`);
   }
+}
+
+/** Returns who the credentials are for: exactly one of --agent-id and --client. */
+function credentialHolder(agentId: string | undefined, client: string | undefined): { kind: 'agent' | 'operator'; subject: string } {
+  if (agentId !== undefined && client !== undefined) throw new UsageError('credentials create takes --agent-id (an agent) or --client (a person or tool), not both');
+  if (client !== undefined) {
+    if (client.trim() === '') throw new UsageError('--client needs a name, such as --client ops');
+    return { kind: 'operator', subject: client };
+  }
+  if (!agentId) throw new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them, or --client NAME for a person or tool');
+  return { kind: 'agent', subject: agentId };
+}
+
+/** Parses --scope lists; agents get metrics:write and operator clients read unless given. */
+function scopesOf(lists: string[] | undefined, kind: 'agent' | 'operator'): string[] {
+  if (lists === undefined) return kind === 'agent' ? [METRICS_WRITE_SCOPE] : ['read'];
+  let scopes: string[];
+  try {
+    scopes = parseScopes(lists);
+  } catch (error) {
+    if (error instanceof ScopeError) throw new UsageError(`--scope: ${error.message}`);
+    throw error;
+  }
+  if (kind === 'operator' && scopes.includes(METRICS_WRITE_SCOPE)) {
+    throw new UsageError(`--scope ${METRICS_WRITE_SCOPE} is for agents, whose agent_id is the token subject: create those credentials with --agent-id ID`);
+  }
+  return scopes;
 }
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false) {

@@ -30,7 +30,7 @@ function writeConfig(text: string): string {
 }
 
 t.test('parseCommand reads run roles', async (t) => {
-  t.same(parseCommand(['run']), { name: 'run', config: undefined, roles: ['gateway', 'processor', 'router', 'sink'] });
+  t.same(parseCommand(['run']), { name: 'run', config: undefined, roles: ['gateway', 'processor', 'router', 'sink', 'dashboard'] });
   t.same(parseCommand(['run', '--config', 'a.yml', '--role', 'gateway', '--role', 'sink']), { name: 'run', config: 'a.yml', roles: ['gateway', 'sink'] });
   t.same(parseCommand(['agent', '-c', 'agent.yml']), { name: 'agent', config: 'agent.yml' });
   t.same(parseCommand(['rules', 'check', 'a.yml', 'b.yml']), { name: 'rules', action: 'check', files: ['a.yml', 'b.yml'], config: undefined });
@@ -52,7 +52,7 @@ t.test('parseCommand rejects misplaced rules options', async (t) => {
 });
 
 t.test('parseCommand rejects bad command lines', async (t) => {
-  t.throws(() => parseCommand(['run', '--role', 'dashboard']), new UsageError('unknown role "dashboard"; expected one of gateway, processor, router, sink'));
+  t.throws(() => parseCommand(['run', '--role', 'console']), new UsageError('unknown role "console"; expected one of gateway, processor, router, sink, dashboard'));
   t.throws(() => parseCommand(['launch']), new UsageError('unknown command "launch"; run fleetpulse --help'));
   t.throws(() => parseCommand(['rules', 'lint', 'a.yml']), new UsageError('expected rules check, rules test or rules fmt, found "rules lint"'));
   t.throws(() => parseCommand(['rules', 'check']), new UsageError('rules check needs at least one rule file'));
@@ -69,7 +69,7 @@ notifier:
 `);
   const error = t.throws(() => loadFleetpulseConfig(file, {})) as unknown as ConfigError;
   t.ok(error instanceof ConfigError);
-  t.same(error.issues, [{ key: 'router.default_receivers.1', source: file, message: 'unknown receiver "pager"; expected one of console' }]);
+  t.same(error.issues, [{ key: 'router.default_receivers.1', source: file, message: 'unknown receiver "pager"; define it under notifier.receivers or name one of console' }]);
 });
 
 t.test('loadFleetpulseConfig rejects unknown keys', async (t) => {
@@ -80,7 +80,7 @@ notifier:
   receivers: [{ name: console, type: console }]
 `);
   const error = t.throws(() => loadFleetpulseConfig(file, {})) as unknown as ConfigError;
-  t.same(error.issues, [{ key: 'processor.rules', source: `${file}:3:3`, message: 'unknown key; check its spelling against the configuration reference' }]);
+  t.same(error.issues, [{ key: 'processor.rules', source: `${file}:3:3`, message: "unknown key; did you mean 'rule_files'? docs/configuration.md lists every key" }]);
 });
 
 t.test('shipped configuration files load', async (t) => {
@@ -103,13 +103,13 @@ t.test('fleetpulse exits 1 on invalid configuration', async (t) => {
   const file = writeConfig('gateway:\n  port: 99999\n');
   const result = await cli(['run', '--config', file]);
   t.equal(result.code, 1);
-  t.equal(result.stderr.trim(), `fleetpulse: invalid configuration:\n  ${file}:2:3: gateway.port: must be at most 65535, found 99999`);
+  t.equal(result.stderr.trim(), `fleetpulse: invalid configuration:\n  ${file}:2:9: gateway.port: must be at most 65535, found 99999`);
 });
 
 t.test('fleetpulse exits 2 on a bad command line', async (t) => {
   const result = await cli(['run', '--role', 'nope']);
   t.equal(result.code, 2);
-  t.match(result.stderr, /^fleetpulse: unknown role "nope"; expected one of gateway, processor, router, sink/);
+  t.match(result.stderr, /^fleetpulse: unknown role "nope"; expected one of gateway, processor, router, sink, dashboard/);
   t.match(result.stderr, /Usage:/);
 });
 

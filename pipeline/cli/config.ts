@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { agentConfigFields, checkClientCredentials, checkRetryBounds } from '../../agent/config.js';
+import { type AgentConfig, agentConfigFields, agentConfigSchema, checkClientCredentials, checkRetryBounds } from '../../agent/config.js';
+import { dashboardConfigSchema } from '../../dashboard/config.js';
 import { gatewayConfigSchema } from '../../ingest-gateway/config.js';
 import { processorConfigSchema } from '../../processors/config.js';
 import { receiverReferences, routerConfigSchema } from '../../processors/router/config.js';
@@ -8,6 +9,12 @@ import { notifierConfigSchema } from '../../sinks/notifier.js';
 import { questdbConfigSchema } from '../../sinks/questdb/config.js';
 import { ConfigError, type ConfigIssue, loadConfig } from '../config/load.js';
 import { commonShape } from '../config/schema.js';
+import { valueHints } from '../config/value-hints.js';
+import { OTHER_FLEETPULSE_VARIABLES } from './other-variables.js';
+
+// agent/config.ts defines these keys; the hints serve agent.yml and local_agent alike.
+valueHints.add(agentConfigFields.shape.tags, { expected: 'a mapping of tag names to values, such as {env: prod}' });
+valueHints.add(agentConfigFields.shape.probe_targets, { expected: 'a list of host:port targets, such as [db-1:5432]' });
 
 /**
  * The whole configuration of `fleetpulse run`: the shared sections from
@@ -19,6 +26,8 @@ export const fleetpulseConfigSchema = z.strictObject({
   processor: processorConfigSchema,
   router: routerConfigSchema,
   notifier: notifierConfigSchema,
+  /** The live agent dashboard; see dashboard/README.md. */
+  dashboard: dashboardConfigSchema,
   store: z
     .strictObject({
       duckdb: duckdbConfigSchema,
@@ -43,12 +52,27 @@ export type FleetpulseConfig = z.output<typeof fleetpulseConfigSchema>;
 
 export const ENV_PREFIX = 'FLEETPULSE_';
 export const AGENT_ENV_PREFIX = 'FLEETPULSE_AGENT_';
+/** Documents listing every key, named in the messages about unknown keys. */
+export const CONFIG_REFERENCE = 'docs/configuration.md';
+export const AGENT_CONFIG_REFERENCE = 'agent/README.md';
 
-/** Loads `fleetpulse run` configuration and checks the receivers it names. */
+/** Loads `fleetpulse run` configuration and checks the receivers it names; a misspelt FLEETPULSE_ variable is an error. */
 export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): FleetpulseConfig {
-  const config = loadConfig({ schema: fleetpulseConfigSchema, file, envPrefix: ENV_PREFIX, env });
+  const config = loadConfig({
+    schema: fleetpulseConfigSchema,
+    file,
+    envPrefix: ENV_PREFIX,
+    env,
+    reference: CONFIG_REFERENCE,
+    unknownVariables: { ignore: OTHER_FLEETPULSE_VARIABLES },
+  });
   checkReferences(config, file ?? '(defaults)');
   return config;
+}
+
+/** Loads `fleetpulse agent` configuration (agent.yml and FLEETPULSE_AGENT_ variables); a misspelt variable is an error. */
+export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  return loadConfig({ schema: agentConfigSchema, file, envPrefix: AGENT_ENV_PREFIX, env, reference: AGENT_CONFIG_REFERENCE, unknownVariables: { ignore: [] } });
 }
 
 /**
@@ -58,11 +82,11 @@ export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.Proce
  */
 function checkReferences(config: FleetpulseConfig, source: string): void {
   const known = new Set(config.notifier.receivers.map((receiver) => receiver.name));
-  const expected = known.size > 0 ? `one of ${[...known].join(', ')}` : 'a receiver defined under notifier.receivers (none is)';
+  const fix = known.size > 0 ? `define it under notifier.receivers or name one of ${[...known].join(', ')}` : 'define it under notifier.receivers, which defines no receiver yet';
   const issues: ConfigIssue[] = [];
 
   for (const { key, name } of receiverReferences(config.router)) {
-    if (!known.has(name)) issues.push({ key, source, message: `unknown receiver ${JSON.stringify(name)}; expected ${expected}` });
+    if (!known.has(name)) issues.push({ key, source, message: `unknown receiver ${JSON.stringify(name)}; ${fix}` });
   }
 
   if (issues.length > 0) throw new ConfigError(issues);

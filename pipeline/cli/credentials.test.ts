@@ -50,7 +50,7 @@ t.test('credentials create prints the secret once', async (t) => {
   t.match(stored, { agentId: 'web-1', group: 'edge', tags: { env: 'prod' }, scopes: ['metrics:write'] });
 
   const list = await run(dir, ['list']);
-  t.match(list.output, /^CLIENT ID +AGENT +GROUP +SCOPES +CREATED +REVOKED$/m);
+  t.match(list.output, /^CLIENT ID +AGENT\/CLIENT +GROUP +SCOPES +CREATED +REVOKED$/m);
   t.match(list.output, new RegExp(`^${clientId} +web-1 +edge +metrics:write +\\S+ +-$`, 'm'));
   t.notOk(list.output.includes(secret!));
 });
@@ -93,8 +93,62 @@ t.test('credentials create with a client certificate', async (t) => {
 });
 
 t.test('credentials command line errors', async (t) => {
-  t.throws(() => parseCommand(['credentials', 'create']), new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them'));
+  t.throws(
+    () => parseCommand(['credentials', 'create']),
+    new UsageError('credentials create needs --agent-id ID, the agent_id of the agent that will use them, or --client NAME for a person or tool'),
+  );
   t.throws(() => parseCommand(['credentials', 'create', '--agent-id', 'a', '--tag', 'novalue']), new UsageError('expected --tag KEY=VALUE, found "novalue"'));
-  t.throws(() => parseCommand(['credentials', 'revoke']), new UsageError('credentials revoke needs client ids or --agent-id ID'));
+  t.throws(
+    () => parseCommand(['credentials', 'create', '--agent-id', 'a', '--tag', 'data-centre=eu']),
+    new UsageError('--tag "data-centre=eu": invalid name; expected letters, digits and underscores, not starting with a digit (at most 128 characters)'),
+  );
+  t.throws(() => parseCommand(['credentials', 'revoke']), new UsageError('credentials revoke needs client ids, --agent-id ID or --client NAME'));
   t.throws(() => parseCommand(['credentials', 'rotate']), new UsageError('expected credentials create, credentials revoke or credentials list, found "credentials rotate"'));
+});
+
+t.test('credentials create for an operator client', async (t) => {
+  const dir = tempDir(t);
+  const { status, output } = await run(dir, ['create', '--client', 'ops', '--scope', 'read,silences:write']);
+  t.equal(status, 0);
+  const clientId = /^client_id: +(fpc_[0-9a-f]{32})$/m.exec(output)?.[1];
+  const secret = /^client_secret: +(\S+)$/m.exec(output)?.[1];
+  t.ok(clientId, 'client id printed');
+  t.ok(secret, 'secret printed');
+  t.match(output, /^scopes: +read silences:write$/m);
+  t.match(output, new RegExp(`-u "${clientId}:\\$CLIENT_SECRET" https://127\\.0\\.0\\.1:8443/oauth/token`), 'the token request');
+  t.match(output, /-H "Authorization: Bearer \$TOKEN" https:\/\/127\.0\.0\.1:8443\/v1\/agents$/m, 'a read request');
+  t.notMatch(output, /agent\.yml/, 'no agent configuration');
+
+  const stored = await new FileCredentialStore(securityFiles(dir).credentials).get(clientId!);
+  t.match(stored, { agentId: 'ops', scopes: ['read', 'silences:write'] });
+
+  const readOnly = await run(dir, ['create', '--client', 'grafana']);
+  t.match(readOnly.output, /^scopes: +read$/m, 'read unless --scope is given');
+  const list = await run(dir, ['list']);
+  t.match(list.output, new RegExp(`^${clientId} +ops +default +read silences:write +\\S+ +-$`, 'm'));
+
+  const revoked = await run(dir, ['revoke', '--client', 'ops']);
+  t.match(revoked.output, new RegExp(`^revoked ${clientId} \\(ops\\)$`, 'm'));
+});
+
+t.test('credentials scopes from the command line', async (t) => {
+  const scopesOf = (argv: string[]) => (parseCommand(['credentials', 'create', ...argv]) as { kind: string; subject: string; scopes: string[] });
+  t.match(scopesOf(['--agent-id', 'web-1']), { kind: 'agent', subject: 'web-1', scopes: ['metrics:write'] });
+  t.match(scopesOf(['--client', 'ops']), { kind: 'operator', subject: 'ops', scopes: ['read'] });
+  t.same(scopesOf(['--client', 'ops', '--scope', 'read', '--scope', 'silences:write,read']).scopes, ['read', 'silences:write']);
+  t.same(scopesOf(['--agent-id', 'web-1', '--scope', 'metrics:write,read']).scopes, ['metrics:write', 'read']);
+
+  t.throws(() => scopesOf(['--client', 'ops', '--scope', 'read,admin']), new UsageError('--scope: unknown scope "admin"; expected one of metrics:write, read, silences:write'));
+  t.throws(() => scopesOf(['--client', 'ops', '--scope', ',']), new UsageError('--scope: expected a scope, found ","; known scopes: metrics:write, read, silences:write'));
+  t.throws(
+    () => scopesOf(['--client', 'ops', '--scope', 'metrics:write']),
+    new UsageError('--scope metrics:write is for agents, whose agent_id is the token subject: create those credentials with --agent-id ID'),
+  );
+  t.throws(() => scopesOf(['--client', 'ops', '--agent-id', 'web-1']), new UsageError('credentials create takes --agent-id (an agent) or --client (a person or tool), not both'));
+  t.throws(() => scopesOf(['--client', ' ']), new UsageError('--client needs a name, such as --client ops'));
+  t.throws(
+    () => scopesOf(['--client', 'ops', '--client-cert', 'certs']),
+    new UsageError('--client-cert applies to agent credentials (--agent-id); the operator routes do not check client certificates'),
+  );
+  t.throws(() => parseCommand(['credentials', 'revoke', '--client', 'ops', '--agent-id', 'web-1']), new UsageError('credentials revoke takes --agent-id or --client, not both'));
 });

@@ -8,16 +8,16 @@ import type { CredentialRecord } from '../state/credential-store.js';
 import { type Command, UsageError } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { ENV_PREFIX, type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
-import { agentConfigLines, openCredentialStore, publicGatewayUrl, trustedCaFile } from './security.js';
+import { agentConfigLines, openCredentialStore, operatorTokenCommands, publicGatewayUrl, trustedCaFile } from './security.js';
 
 type CredentialsCommand = Extract<Command, { name: 'credentials' }>;
 
 const CLIENT_CERT_VALIDITY_DAYS = 365;
 
 /**
- * `fleetpulse credentials create|revoke|list`: manages the agents' OAuth2
- * client credentials in the store of the configured deployment (a file
- * under data_dir, or Redis).
+ * `fleetpulse credentials create|revoke|list`: manages the OAuth2 client
+ * credentials of agents (--agent-id) and of people and tools (--client) in
+ * the store of the configured deployment (a file under data_dir, or Redis).
  */
 export async function runCredentialsCommand(command: CredentialsCommand, print: (line: string) => void = console.log): Promise<number> {
   // Only the deployment, data_dir, state and gateway sections matter here, so receivers are not cross-checked.
@@ -26,19 +26,29 @@ export async function runCredentialsCommand(command: CredentialsCommand, print: 
   try {
     switch (command.action) {
       case 'create': {
-        const { record, clientSecret } = await createCredential(store, { agentId: command.agentId, group: command.group, tags: command.tags, scopes: command.scopes });
+        const { record, clientSecret } = await createCredential(store, { agentId: command.subject, group: command.group, tags: command.tags, scopes: command.scopes });
         print(`client_id:     ${record.clientId}`);
         print(`client_secret: ${clientSecret}`);
         print('The secret is shown only this once; fleetpulse keeps only its hash. Store it now.');
-        const certificate = command.clientCertDir ? writeClientCertificate(config, command.agentId, command.clientCertDir, print) : undefined;
+        const host = isIPv6(config.gateway.host) ? `[${config.gateway.host}]` : config.gateway.host;
+        const gatewayUrl = publicGatewayUrl(`https://${host}:${config.gateway.port}`, config);
+
+        if (command.kind === 'operator') {
+          print(`scopes:        ${record.scopes.join(' ')}`);
+          print('');
+          print(`Request an access token (valid ${config.gateway.auth.token_ttl / 60_000} min, gateway.auth.token_ttl) and call the API with it:`);
+          print('');
+          print(indent(operatorTokenCommands({ gatewayUrl, caFile: trustedCaFile(config), clientAuthentication: `-u "${record.clientId}:$CLIENT_SECRET"` })));
+          return 0;
+        }
+
+        const certificate = command.clientCertDir ? writeClientCertificate(config, command.subject, command.clientCertDir, print) : undefined;
         print('');
         print('agent.yml for this agent (put the secret in the file named by client_secret_file, mode 0600,');
         print('or in the environment variable FLEETPULSE_AGENT_CLIENT_SECRET):');
         print('');
-        const host = isIPv6(config.gateway.host) ? `[${config.gateway.host}]` : config.gateway.host;
-        const gatewayUrl = publicGatewayUrl(`https://${host}:${config.gateway.port}`, config);
         const lines = agentConfigLines({
-          agentId: command.agentId,
+          agentId: command.subject,
           gatewayUrl,
           caFile: trustedCaFile(config),
           clientId: record.clientId,
@@ -51,13 +61,13 @@ export async function runCredentialsCommand(command: CredentialsCommand, print: 
 
       case 'revoke': {
         const all = await store.list();
-        const clientIds = command.agentId !== undefined ? all.filter((record) => record.agentId === command.agentId).map((record) => record.clientId) : command.clientIds;
+        const clientIds = command.subject !== undefined ? all.filter((record) => record.agentId === command.subject).map((record) => record.clientId) : command.clientIds;
         const unknown = clientIds.filter((clientId) => !all.some((record) => record.clientId === clientId));
         if (unknown.length > 0) throw new UsageError(`no credentials with client id ${unknown.join(', ')}; run fleetpulse credentials list`);
-        if (clientIds.length === 0) throw new UsageError(`no credentials for agent ${JSON.stringify(command.agentId)}; run fleetpulse credentials list`);
+        if (clientIds.length === 0) throw new UsageError(`no credentials for ${JSON.stringify(command.subject)}; run fleetpulse credentials list`);
 
         const revoked = await store.revoke(clientIds, Date.now());
-        for (const record of revoked) print(`revoked ${record.clientId} (agent ${record.agentId})`);
+        for (const record of revoked) print(`revoked ${record.clientId} (${record.agentId})`);
         const already = clientIds.length - revoked.length;
         if (already > 0) print(`${already} of them ${already === 1 ? 'was' : 'were'} revoked already`);
         print(`every gateway rejects their access tokens within ${config.gateway.auth.revocation_refresh / 1_000} s (gateway.auth.revocation_refresh)`);
@@ -104,9 +114,9 @@ function withoutHash(record: CredentialRecord): Omit<CredentialRecord, 'secretHa
 }
 
 function formatTable(records: CredentialRecord[]): string {
-  if (records.length === 0) return 'no credentials; create some with fleetpulse credentials create --agent-id ID';
+  if (records.length === 0) return 'no credentials; create some with fleetpulse credentials create --agent-id ID (or --client NAME)';
   const rows = [
-    ['CLIENT ID', 'AGENT', 'GROUP', 'SCOPES', 'CREATED', 'REVOKED'],
+    ['CLIENT ID', 'AGENT/CLIENT', 'GROUP', 'SCOPES', 'CREATED', 'REVOKED'],
     ...records.map((record) => [
       record.clientId,
       record.agentId,

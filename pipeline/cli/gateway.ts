@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Hono } from 'hono';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { createGatewayApp, type GatewayDeps } from '../../ingest-gateway/app.js';
@@ -11,7 +14,7 @@ import type { AgentRegistry } from '../state/agent-registry.js';
 import { MemoryAgentRegistry } from '../state/memory-agent-registry.js';
 import { RedisAgentRegistry } from '../state/redis-agent-registry.js';
 import type { FleetpulseConfig } from './config.js';
-import { localAgentCredentials, logEnrollment, openSecurityStores, type SecurityStores } from './security.js';
+import { localAgentCredentials, localOperatorCredentials, logEnrollment, logOperatorAccess, openSecurityStores, type SecurityStores } from './security.js';
 
 export interface GatewayRole {
   /** Base URL, such as https://127.0.0.1:8443. */
@@ -36,13 +39,25 @@ export interface GatewayRoleOptions {
   configFile?: string;
   /** Silences and decisions for the alerting routes; see ingest-gateway/routes/alerting.ts. */
   alerting?: GatewayDeps['alerting'];
+  /** Read access to the store for the heatmap routes; see ingest-gateway/routes/heatmap.ts. */
+  heatmap?: GatewayDeps['heatmap'];
+  /** Builds the routes of another role that share the gateway's port, such as the dashboard's, with the gateway's security. */
+  extend?: (security: GatewaySecurity) => GatewayExtension;
+}
+
+/** Routes and a WebSocket endpoint that the gateway's HTTPS server serves for another role. */
+export interface GatewayExtension {
+  routes: Hono;
+  /** Takes a WebSocket upgrade request; returns false for paths it does not serve, whose connections are then closed. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 /**
  * Starts the gateway: TLS material (a local CA on the first start without
  * configured certificates), the security stores of the deployment, signing
- * keys and revocation list, then the HTTPS server. Logs how to enroll an
- * agent on another host.
+ * keys and revocation list, the embedded deployment's operator credentials,
+ * then the HTTPS server. Logs how to enroll an agent on another host and how
+ * to get an operator token.
  */
 export async function startGatewayRole(options: GatewayRoleOptions): Promise<GatewayRole> {
   const { config, bus, clock } = options;
@@ -60,15 +75,25 @@ export async function startGatewayRole(options: GatewayRoleOptions): Promise<Gat
     cleanups.push(() => stores.close());
     const security = await GatewaySecurity.start({ config: config.gateway, ...stores, clock, logger });
     cleanups.push(() => security.stop());
+    // The embedded quick start gets operator credentials of its own, so its read API and dashboard can sign in.
+    const operator = config.deployment === 'embedded' && config.gateway.auth.operator_access === 'token' ? await localOperatorCredentials(config, stores.credentials, logger) : undefined;
 
-    const app = createGatewayApp({ bus, metricsTopic: options.metricsTopic, registry, config: config.gateway, clock, logger, security, alerting: options.alerting });
-    const server: RunningServer = await listen(app, { host: config.gateway.host, port: config.gateway.port, tls, onPlainHttp: () => security.counters.plainHttpRejected() });
+    const app = createGatewayApp({ bus, metricsTopic: options.metricsTopic, registry, config: config.gateway, clock, logger, security, alerting: options.alerting, heatmap: options.heatmap });
+    const extension = options.extend?.(security);
+    if (extension) app.route('/', extension.routes);
+    const onUpgrade = extension
+      ? (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+          if (!extension.handleUpgrade(request, socket, head)) socket.destroy();
+        }
+      : undefined;
+    const server: RunningServer = await listen(app, { host: config.gateway.host, port: config.gateway.port, tls, onPlainHttp: () => security.counters.plainHttpRejected(), onUpgrade });
     cleanups.push(() => server.close());
     logger.info(
       { url: server.url, agents: `${server.url}/v1/agents`, clientAuth: config.gateway.tls.client_auth, caFile: tls.localCaFile },
       'gateway listening (HTTPS only)',
     );
     logEnrollment(config, server.url, logger, options.configFile);
+    logOperatorAccess(config, server.url, logger, operator?.file, options.configFile);
 
     return { url: server.url, port: server.port, registry, security, stores, localCaFile: tls.localCaFile, stop };
   } catch (error) {

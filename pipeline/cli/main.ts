@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { startAgent } from '../../agent/agent.js';
-import { agentConfigSchema } from '../../agent/config.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { type Command, parseCommand, UsageError, USAGE } from './args.js';
-import { AGENT_ENV_PREFIX, loadFleetpulseConfig } from './config.js';
+import { loadAgentConfig, loadFleetpulseConfig } from './config.js';
 import { RuleFileError } from '../../processors/rules/rule-set.js';
 import { startPipeline } from './pipeline.js';
 import { runRulesCommand } from './rules.js';
 import { runCredentialsCommand } from './credentials.js';
+import { explainStartupError, StartupError } from './startup-errors.js';
 import { TlsSetupError } from '../../ingest-gateway/tls/gateway-tls.js';
 
 /** Exit status for a command line that cannot run, as many Unix tools use. */
@@ -40,7 +40,9 @@ async function run(command: Extract<Command, { name: 'run' }>): Promise<number> 
   const logger = createLogger({ level: config.log_level });
   logger.info({ deployment: config.deployment, roles: command.roles, config: command.config ?? '(defaults)' }, 'fleetpulse starting');
 
-  const pipeline = await startPipeline(config, { roles: command.roles, logger, configFile: command.config });
+  const pipeline = await startPipeline(config, { roles: command.roles, logger, configFile: command.config }).catch((error: unknown) => {
+    throw explainStartupError(error, config, command.roles) ?? error;
+  });
   if (pipeline.gatewayUrl) {
     logger.info({ agents: `${pipeline.gatewayUrl}/v1/agents`, metrics: `${pipeline.gatewayUrl}/v1/metrics` }, 'fleetpulse is running; list agents with GET /v1/agents');
   }
@@ -58,7 +60,7 @@ async function run(command: Extract<Command, { name: 'run' }>): Promise<number> 
 }
 
 async function agent(command: Extract<Command, { name: 'agent' }>): Promise<number> {
-  const config = loadConfig({ schema: agentConfigSchema, file: command.config, envPrefix: AGENT_ENV_PREFIX });
+  const config = loadAgentConfig(command.config);
   const logger = createLogger({ level: config.log_level, component: 'agent' });
   logger.info({ agentId: config.agent_id, gateway: config.gateway_url, intervalMs: config.interval }, 'agent starting');
 
@@ -99,7 +101,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`fleetpulse: ${error.message}\n\n${USAGE}`);
       process.exitCode = EXIT_USAGE;
-    } else if (error instanceof ConfigError || error instanceof RuleFileError || error instanceof TlsSetupError) {
+    } else if (error instanceof ConfigError || error instanceof RuleFileError || error instanceof TlsSetupError || error instanceof StartupError) {
       console.error(`fleetpulse: ${error.message}`);
       process.exitCode = 1;
     } else {

@@ -11,15 +11,34 @@ import { eventually, testServices, uniqueName } from '../test-support/services.j
 import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
 import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
-import { enrollAgent, gatewayClient } from './test-support/enroll.js';
+import { enrollAgent, enrollOperator, gatewayClient } from './test-support/enroll.js';
 
 /** cpu_usage per collection: one crossing above 90, then back below. */
 const CPU_SCRIPT = [20, 95, 96, 30];
 
-function cpuScript(): () => number {
-  let call = 0;
-  return () => CPU_SCRIPT[Math.min(call++, CPU_SCRIPT.length - 1)]!;
+/**
+ * Plays CPU_SCRIPT, repeating its last high value until `release()`. A router
+ * that reads the firing and the resolution in one flush notifies neither, as
+ * Alertmanager would, so the test waits for the firing before going low.
+ */
+function cpuScript(): { next: () => number; release: () => void } {
+  let position = 0;
+  let released = false;
+  const lastHigh = CPU_SCRIPT.length - 2;
+  return {
+    next: () => {
+      const value = CPU_SCRIPT[position]!;
+      if (position < CPU_SCRIPT.length - 1 && (position < lastHigh || released)) position++;
+      return value;
+    },
+    release: () => {
+      released = true;
+    },
+  };
 }
+
+/** The values in order with repeats collapsed: [20, 95, 96, 96, 30] becomes [20, 95, 96, 30]. */
+const collapsed = (values: number[]): number[] => values.filter((value, index) => index === 0 || values[index - 1] !== value);
 
 const RULES = `
 - name: HighCPU
@@ -84,12 +103,15 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     const realAgent = startAgent(await agentConfig(config, pipeline.gatewayUrl!, uniqueName('host')), { logger: silentLogger });
     t.teardown(() => realAgent.stop());
     const scriptedId = uniqueName('scripted');
-    const scriptedAgent = startAgent(await agentConfig(config, pipeline.gatewayUrl!, scriptedId), { logger: silentLogger, source: scriptedSource(cpuScript()) });
+    const script = cpuScript();
+    const scriptedAgent = startAgent(await agentConfig(config, pipeline.gatewayUrl!, scriptedId), { logger: silentLogger, source: scriptedSource(script.next) });
     t.teardown(() => scriptedAgent.stop());
 
     // The real host may cross 90 % CPU too; count the scripted agent's alerts only.
     const scripted = () => webhook.received.filter((hook) => (hook.body.alert as { agentId: string }).agentId === scriptedId);
     const statuses = () => scripted().map((hook) => (hook.body.alert as { state: string }).state);
+    await eventually(() => (statuses().includes('firing') ? true : undefined), 60_000, 'the firing webhook');
+    script.release();
     await eventually(() => (statuses().includes('resolved') ? true : undefined), 60_000, 'the resolution webhook');
     // Give a duplicate time to show up before counting.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -102,7 +124,9 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     const client = gatewayClient(config, pipeline.gatewayUrl!);
     t.teardown(() => client.close());
     t.match(pipeline.gatewayUrl, /^https:\/\//, 'the gateway serves HTTPS');
-    const agents = JSON.parse((await client.get('/v1/agents')).body) as { agents: Array<{ agentId: string; latest: Array<{ metric: string }> }> };
+    // GET /v1/agents needs an operator token with the read scope.
+    const read = { authorization: `Bearer ${await client.token(await enrollOperator(config, uniqueName('operator')))}` };
+    const agents = JSON.parse((await client.get('/v1/agents', read)).body) as { agents: Array<{ agentId: string; latest: Array<{ metric: string }> }> };
     const real = agents.agents.find((agent) => agent.agentId.startsWith('host_'));
     t.ok(real, 'the real agent is listed');
     for (const metric of ['cpu_usage', 'mem_used_pct', 'load1']) {
@@ -112,10 +136,11 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     // The store contains the scripted agent's samples with their tags.
     const stored = await eventually(async () => {
       const rows = await pipeline.store!.querySamples({ agentId: scriptedId, metric: 'cpu_usage', from: 0, to: Date.now() + 60_000 });
-      return rows.length >= CPU_SCRIPT.length ? rows : undefined;
+      return rows.some((row) => row.value === CPU_SCRIPT.at(-1)) ? rows : undefined;
     }, 30_000, 'stored samples');
-    t.same(stored.slice(-CPU_SCRIPT.length).map((row) => row.value).reverse(), CPU_SCRIPT);
-    t.same(stored[0]!.tags, { env: 'e2e', region: 'eu-west' });
+    t.same(collapsed(stored.map((row) => row.value).reverse()), CPU_SCRIPT, 'the script stored in order');
+    // The gateway adds the host facts and the token's group to the agent's own tags.
+    t.match(stored[0]!.tags, { env: 'e2e', region: 'eu-west', hostname: String, platform: process.platform, agent_group: 'default' });
 
     const alerts = await eventually(async () => {
       const rows = await pipeline.store!.queryAlerts({ agentId: scriptedId, from: 0, to: Date.now() + 60_000 });
@@ -129,9 +154,9 @@ for (const deployment of ['embedded', 'distributed'] as const) {
       await client.connect();
       t.teardown(() => client.end());
       const table = `${config.store.questdb.table_prefix}metrics`;
-      const result = await client.query(`SELECT agent, metric, value, tag_env, tag_region FROM "${table}" WHERE agent = $1 AND metric = 'cpu_usage'`, [scriptedId]);
+      const result = await client.query(`SELECT agent, metric, value, tag_env, tag_region, tag_agent_group, tag_platform FROM "${table}" WHERE agent = $1 AND metric = 'cpu_usage'`, [scriptedId]);
       t.ok(result.rows.length >= CPU_SCRIPT.length, 'rows readable through pg');
-      t.match(result.rows[0], { agent: scriptedId, metric: 'cpu_usage', tag_env: 'e2e', tag_region: 'eu-west' });
+      t.match(result.rows[0], { agent: scriptedId, metric: 'cpu_usage', tag_env: 'e2e', tag_region: 'eu-west', tag_agent_group: 'default', tag_platform: process.platform });
       t.equal(typeof result.rows[0].value, 'number');
     }
   });

@@ -1,3 +1,6 @@
+import { isAbsolute, join } from 'node:path';
+import type { DashboardRole } from '../../dashboard/role.js';
+import type { GatewaySecurity } from '../../ingest-gateway/security.js';
 import { type RunningProcessor, startProcessor } from '../../processors/processor.js';
 import { startRouter } from '../../processors/router/router.js';
 import { createChannels } from '../../sinks/channels/registry.js';
@@ -16,9 +19,10 @@ import { type CheckpointStore, MemoryCheckpointStore, RedisCheckpointStore } fro
 import { type DedupLog, MemoryDedupLog, RedisDedupLog } from '../state/dedup-log.js';
 import type { SilenceStore } from '../state/silence-store.js';
 import type { Store } from '../store/store.js';
-import { createRouterState, createSilenceStore, openDecisionReader } from './alerting.js';
+import { createRouterState, createSilenceStore, openStoreReader } from './alerting.js';
 import { UsageError, type Role, ROLES } from './args.js';
 import type { FleetpulseConfig } from './config.js';
+import { dashboardAccess, serveDashboardAlone, startDashboard } from './dashboard.js';
 import { startGatewayRole, startLocalAgent } from './gateway.js';
 import { topicConfigs, topicNames } from './topics.js';
 
@@ -35,6 +39,8 @@ export interface StartOptions {
 export interface RunningPipeline {
   /** Base URL of the gateway, when this process runs it. */
   gatewayUrl?: string;
+  /** URL of the dashboard page, such as https://127.0.0.1:8443/dashboard/, when this process runs the dashboard role. */
+  dashboardUrl?: string;
   bus: Bus;
   store?: Store;
   registry?: AgentRegistry;
@@ -172,19 +178,46 @@ export async function startPipeline(config: FleetpulseConfig, options: StartOpti
       logger.info('processor role started');
     }
 
+    let dashboard: DashboardRole | undefined;
+    if (roles.has('dashboard')) {
+      const started = await startDashboard(config, bus, names, clock, logger);
+      subscriptions.push(...started.subscriptions);
+      stops.push(() => started.stop());
+      dashboard = started;
+    }
+
     if (roles.has('gateway')) {
-      const decisions = await openDecisionReader(config, sink?.store, clock, logger);
-      if (decisions.close) stops.push(decisions.close);
-      const alerting = { silences: silences!, decisions: decisions.reader };
-      const gateway = await startGatewayRole({ config, bus, metricsTopic: names.metrics, clock, logger, configFile: options.configFile, alerting });
+      const storeReader = await openStoreReader(config, sink?.store, clock, logger);
+      if (storeReader.close) stops.push(storeReader.close);
+      const alerting = { silences: silences!, decisions: storeReader.reader };
+      // With the gateway in this process, the dashboard shares its port under /dashboard/.
+      const served = dashboard;
+      const extend = served ? (security: GatewaySecurity) => served.web(dashboardAccess(security)) : undefined;
+      const gateway = await startGatewayRole({ config, bus, metricsTopic: names.metrics, clock, logger, configFile: options.configFile, alerting, heatmap: storeReader.reader, extend });
       stops.push(() => gateway.stop());
       running.registry = gateway.registry;
       running.gatewayUrl = gateway.url;
+      if (served) {
+        await served.seed(gateway.registry);
+        running.dashboardUrl = `${gateway.url}/dashboard/`;
+        logger.info({ component: 'dashboard', url: running.dashboardUrl }, 'dashboard served on the gateway port (HTTPS only)');
+      }
 
       if (config.local_agent.enabled) {
         const agent = await startLocalAgent(config, gateway, clock, logger);
         stops.push(() => agent.stop());
       }
+    } else if (dashboard) {
+      const alone = await serveDashboardAlone(config, dashboard, clock, logger);
+      stops.push(() => alone.stop());
+      running.dashboardUrl = `${alone.url}/dashboard/`;
+    }
+
+    if (dashboard) {
+      const started = dashboard;
+      // Stops run in reverse, so this closes the dashboard's WebSockets before the server that waits for them
+      // closes. The stop registered at the role's start covers a startup that fails before this line.
+      stops.push(() => started.stop());
     }
 
     return running;
@@ -218,8 +251,14 @@ function createBus(config: FleetpulseConfig, clock: Clock, logger: Logger): Bus 
 
 function createStore(config: FleetpulseConfig, clock: Clock, logger: Logger): Store {
   const storeLogger = logger.child({ component: 'store' });
-  if (config.deployment === 'embedded') return new DuckDBStore({ config: config.store.duckdb, logger: storeLogger });
+  if (config.deployment === 'embedded') return new DuckDBStore({ config: { ...config.store.duckdb, path: duckdbPath(config) }, logger: storeLogger });
   return new QuestDBStore({ config: config.store.questdb, logger: storeLogger, clock });
+}
+
+/** Resolves store.duckdb.path against data_dir when it is relative; an absolute path and `:memory:` stay as they are. */
+export function duckdbPath(config: FleetpulseConfig): string {
+  const path = config.store.duckdb.path;
+  return path === ':memory:' || isAbsolute(path) ? path : join(config.data_dir, path);
 }
 
 function createCheckpointStore(config: FleetpulseConfig): CheckpointStore {

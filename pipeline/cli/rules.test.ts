@@ -316,3 +316,18 @@ t.test('docs testing tutorial output is real', async (t) => {
   const invalid = await runInProcess({ name: 'rules', action: 'test', files: ['cpu.test.yml'] });
   t.equal(invalid.stderr.split('\n\n')[0], textBlocks[3]!.trimEnd(), 'the diagnostic example');
 });
+
+t.test('rules check reports every problem at once', async (t) => {
+  const shipped = readFileSync(join(ROOT, 'rules/host.yml'), 'utf8');
+  const directory = directoryWith({
+    'host.yml': shipped,
+    'mine.yml': '- name: HighCPU\n  condition: cpu_usage > 90\n  duration: 3m\n  severity: critical\n  notify: [oncall]\n',
+  });
+
+  const result = await runInProcess({ name: 'rules', action: 'check', files: [directory], config: join(ROOT, 'config/embedded.yml') });
+
+  t.equal(result.code, 1);
+  t.match(result.stderr, `${join(directory, 'mine.yml')}:1:9: error in rule HighCPU: duplicate rule name 'HighCPU': first defined at ${join(directory, 'host.yml')}:4:9`);
+  t.match(result.stderr, `${join(directory, 'mine.yml')}:5:12: error in rule HighCPU: unknown receiver 'oncall': the receivers are console`);
+  t.match(result.stderr, `2 errors in ${join(directory, 'mine.yml')}`);
+});

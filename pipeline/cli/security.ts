@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
+import { OPERATOR_SCOPES } from '../../ingest-gateway/auth/scopes.js';
 import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
 import type { Clock } from '../clock/index.js';
 import type { Logger } from '../log/logger.js';
@@ -25,6 +26,8 @@ export function securityFiles(dataDir: string) {
     credentials: resolve(dataDir, 'credentials.json'),
     signingKeys: resolve(dataDir, 'signing-keys.json'),
     localAgent: resolve(dataDir, 'local-agent-credentials.json'),
+    /** The local operator's client_id and client_secret as a form body, for `curl -d @FILE`. */
+    localOperator: resolve(dataDir, 'operator-credentials.txt'),
   };
 }
 
@@ -88,6 +91,68 @@ export async function localAgentCredentials(config: FleetpulseConfig, store: Cre
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   logger.info({ agentId, clientId: record.clientId, file }, 'created client credentials for the local agent');
   return { clientId: record.clientId, clientSecret };
+}
+
+/** The token subject of the operator credentials that the embedded deployment creates for itself. */
+export const LOCAL_OPERATOR = 'local-operator';
+
+/**
+ * Returns the embedded deployment's own operator credentials, with every
+ * operator scope, and the file that contains them: the stored ones while
+ * they are still active, otherwise new ones. The file (mode 0600) is the form
+ * body `client_id=...&client_secret=...`, so `curl -d @FILE` sends it to
+ * POST /oauth/token. The log names the file and never the secret.
+ */
+export async function localOperatorCredentials(config: FleetpulseConfig, store: CredentialStore, logger: Logger): Promise<{ clientId: string; file: string }> {
+  const file = securityFiles(config.data_dir).localOperator;
+  if (existsSync(file)) {
+    const stored = new URLSearchParams(readFileSync(file, 'utf8').trim());
+    const clientId = stored.get('client_id');
+    const record = clientId ? await store.get(clientId) : undefined;
+    if (record && record.revokedAt === undefined && stored.get('client_secret')) return { clientId: record.clientId, file };
+  }
+
+  const { record, clientSecret } = await createCredential(store, { agentId: LOCAL_OPERATOR, scopes: [...OPERATOR_SCOPES] });
+  writeFileSync(file, `${new URLSearchParams({ client_id: record.clientId, client_secret: clientSecret }).toString()}\n`, { mode: 0o600 });
+  logger.info({ clientId: record.clientId, scopes: record.scopes, file }, 'created operator credentials for the read API and the dashboard');
+  return { clientId: record.clientId, file };
+}
+
+/**
+ * Formats the shell lines that request an operator token and read
+ * /v1/agents with it. `clientAuthentication` is the curl option that sends
+ * the client id and secret, such as `-u "fpc_...:$CLIENT_SECRET"`.
+ */
+export function operatorTokenCommands(options: { gatewayUrl: string; caFile: string; clientAuthentication: string }): string {
+  const { gatewayUrl, caFile, clientAuthentication } = options;
+  return [
+    `TOKEN=$(curl -s --cacert "${caFile}" -d grant_type=client_credentials ${clientAuthentication} ${gatewayUrl}/oauth/token \\`,
+    `  | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+    `curl -s --cacert "${caFile}" -H "Authorization: Bearer $TOKEN" ${gatewayUrl}/v1/agents`,
+  ].join('\n');
+}
+
+/**
+ * Logs how people and tools get an operator token: from the local operator
+ * credentials file when there is one, otherwise by creating credentials.
+ * With `gateway.auth.operator_access: open` there is nothing to log, because
+ * GatewaySecurity warns at startup.
+ */
+export function logOperatorAccess(config: FleetpulseConfig, gatewayUrl: string, logger: Logger, operatorFile: string | undefined, configFile: string | undefined): void {
+  if (config.gateway.auth.operator_access === 'open') return;
+  const caFile = trustedCaFile(config);
+  if (operatorFile !== undefined) {
+    logger.info(
+      { file: operatorFile, tokenRequest: operatorTokenCommands({ gatewayUrl, caFile, clientAuthentication: `-d "@${operatorFile}"` }) },
+      'the read API and the dashboard need an operator token: the operator credentials are in this file (mode 0600)',
+    );
+    return;
+  }
+  const configOption = configFile ? ` --config ${configFile}` : '';
+  logger.info(
+    { create: `npx fleetpulse credentials create${configOption} --client <name> --scope read,silences:write` },
+    'the read API and the dashboard need an operator token: create operator credentials, then request a token at /oauth/token',
+  );
 }
 
 /** Returns the URL that agents on other hosts use: the hostname instead of a wildcard address. */

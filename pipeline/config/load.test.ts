@@ -5,6 +5,7 @@ import t from 'tap';
 import { z } from 'zod';
 import { duration, port } from './fields.js';
 import { ConfigError, loadConfig } from './load.js';
+import { valueHints } from './value-hints.js';
 
 const schema = z.strictObject({
   gateway: z
@@ -68,7 +69,8 @@ t.test('loadConfig error names key, value and position', async (t) => {
   const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
   t.equal(error.issues.length, 1);
   t.equal(error.issues[0]!.key, 'gateway.port');
-  t.equal(error.issues[0]!.source, `${file}:3:3`);
+  // The value is at fault, so the position is the value's, not the key's.
+  t.equal(error.issues[0]!.source, `${file}:3:9`);
   t.match(error.issues[0]!.message, /must be at most 65535, found 70000/);
 });
 
@@ -84,7 +86,133 @@ t.test('loadConfig rejects unknown keys', async (t) => {
   const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
   t.equal(error.issues[0]!.key, 'gateway.prot');
   t.equal(error.issues[0]!.source, `${file}:2:3`);
-  t.match(error.issues[0]!.message, /unknown key/);
+  t.equal(error.issues[0]!.message, "unknown key; did you mean 'port'?");
+});
+
+t.test('loadConfig unknown key names the reference', async (t) => {
+  const file = writeYaml('gateway:\n  prot: 80\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {}, reference: 'docs/configuration.md' }));
+  t.equal(error.issues[0]!.message, "unknown key; did you mean 'port'? docs/configuration.md lists every key");
+});
+
+t.test('loadConfig unknown key lists the keys', async (t) => {
+  const file = writeYaml('gateway:\n  listen: 80\nverbose: true\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {}, reference: 'docs/configuration.md' }));
+  t.same(
+    error.issues.map((issue) => `${issue.key}: ${issue.message}`),
+    [
+      'gateway.listen: unknown key; the keys of gateway are host, port, timeout; docs/configuration.md lists every key',
+      'verbose: unknown key; the top-level keys are gateway, brokers, enabled, tags; docs/configuration.md lists every key',
+    ],
+  );
+});
+
+t.test('loadConfig unknown key in a list item', async (t) => {
+  const listSchema = z.strictObject({ routes: z.array(z.strictObject({ receivers: z.array(z.string()), matchers: z.array(z.string()) })) });
+  const file = writeYaml('routes:\n  - receivers: [a]\n    matcher: [env=prod]\n');
+  const error = configError(() => loadConfig({ schema: listSchema, file, envPrefix: 'FP_', env: {} }));
+  const unknown = error.issues.find((issue) => issue.key === 'routes.0.matcher');
+  t.equal(unknown?.source, `${file}:3:5`);
+  t.equal(unknown?.message, "unknown key; did you mean 'matchers'?");
+  const missing = error.issues.find((issue) => issue.key === 'routes.0.matchers');
+  t.equal(missing?.source, `${file}:2:5`, 'a missing key is shown at the item that lacks it');
+  t.equal(missing?.message, 'missing; expected a list, written [a, b] or as lines starting with "- "');
+});
+
+t.test('loadConfig unknown key in a union option', async (t) => {
+  const receivers = z.strictObject({
+    receivers: z.array(
+      z.discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('slack'), webhook_url: z.string() }),
+        z.strictObject({ type: z.literal('email'), to: z.array(z.string()) }),
+      ]),
+    ),
+  });
+  const file = writeYaml('receivers:\n  - type: slack\n    webhook_ur: x\n');
+  const error = configError(() => loadConfig({ schema: receivers, file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues.find((issue) => issue.key === 'receivers.0.webhook_ur')?.message, "unknown key; did you mean 'webhook_url'?");
+});
+
+t.test('loadConfig type errors in user words', async (t) => {
+  const file = writeYaml('gateway:\n  host: [a]\n  port: "80"\nbrokers: k1:9092\nenabled: 1\ntags: [env]\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  t.same(
+    error.issues.map((issue) => `${issue.source.slice(file.length)} ${issue.key}: ${issue.message}`),
+    [
+      ':2:9 gateway.host: expected string, found ["a"]',
+      ':3:9 gateway.port: expected a number, found "80"',
+      ':4:10 brokers: expected a list, written [a, b] or as lines starting with "- ", found "k1:9092"',
+      ':5:10 enabled: expected true or false, found 1',
+      ':6:7 tags: expected a mapping of names to values, written {name: value} or as indented "name: value" lines, found ["env"]',
+    ],
+  );
+});
+
+t.test('loadConfig type error with a registered hint', async (t) => {
+  const paths = z.array(z.string()).register(valueHints, { expected: 'a list of file or folder paths, such as [rules/]' });
+  const hinted = z.strictObject({ rule_files: paths.default([]) });
+  const file = writeYaml('rule_files: rules/\n');
+  const error = configError(() => loadConfig({ schema: hinted, file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.message, 'expected a list of file or folder paths, such as [rules/], found "rules/"');
+  t.equal(error.issues[0]!.source, `${file}:1:13`);
+});
+
+t.test('loadConfig number where text is expected', async (t) => {
+  const file = writeYaml('tags:\n  version: 3\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.source, `${file}:2:12`);
+  t.equal(error.issues[0]!.message, 'expected string, found 3; quote it to write text: "3"');
+});
+
+t.test('loadConfig invalid name in a mapping points at the name', async (t) => {
+  const names = z.record(z.string(), z.string()).superRefine((record, context) => {
+    for (const key of Object.keys(record)) {
+      if (/^\d/.test(key)) context.addIssue({ code: 'custom', path: [key], message: `invalid name ${JSON.stringify(key)}` });
+    }
+  });
+  const file = writeYaml('tags:\n  env: prod\n  1bad: x\n');
+  const error = configError(() => loadConfig({ schema: z.strictObject({ tags: names }), file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.source, `${file}:3:3`);
+});
+
+t.test('loadConfig integer expected', async (t) => {
+  const file = writeYaml('count: 2.5\n');
+  const error = configError(() => loadConfig({ schema: z.strictObject({ count: z.number().int() }), file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.message, 'expected an integer, found 2.5');
+});
+
+t.test('loadConfig empty value points at the key', async (t) => {
+  const file = writeYaml('gateway:\n  port:\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  t.equal(error.issues[0]!.source, `${file}:2:3`);
+  t.equal(error.issues[0]!.message, 'expected a number, found an empty value');
+});
+
+t.test('loadConfig unknown variable with a suggestion', async (t) => {
+  const error = configError(() => loadConfig({ schema, envPrefix: 'FP_', env: { FP_GATEWAY_PROT: '9999' }, unknownVariables: { ignore: [] } }));
+  t.same(error.issues, [{ key: '', source: 'environment variable FP_GATEWAY_PROT', message: 'unknown variable: it overrides no configuration key; did you mean FP_GATEWAY_PORT?' }]);
+  t.equal(error.message, 'invalid configuration:\n  environment variable FP_GATEWAY_PROT: unknown variable: it overrides no configuration key; did you mean FP_GATEWAY_PORT?');
+});
+
+t.test('loadConfig unknown variable without a suggestion', async (t) => {
+  const error = configError(() => loadConfig({ schema, envPrefix: 'FP_', env: { FP_VERBOSE: '1' }, reference: 'docs/configuration.md', unknownVariables: { ignore: [] } }));
+  t.equal(
+    error.issues[0]!.message,
+    "unknown variable: it overrides no configuration key. A key's variable is FP_ and its path in capitals joined with _, such as FP_TAGS for tags; docs/configuration.md lists the keys",
+  );
+});
+
+t.test('loadConfig skips variables of other tools', async (t) => {
+  const env = { FP_TEST_BROKERS: 'a:1', FP_JAVA: '/usr/bin/java', FP_SLACK_URL: 'https://hooks.example.com/x', FP_GATEWAY_PORT: '7070', OTHER_PROT: '1' };
+  const file = writeYaml('tags:\n  webhook: { env: FP_SLACK_URL }\n');
+  const recordOfAny = z.strictObject({ gateway: schema.shape.gateway, tags: z.record(z.string(), z.unknown()).default({}) });
+  const config = loadConfig({ schema: recordOfAny, file, envPrefix: 'FP_', env, unknownVariables: { ignore: ['FP_TEST_*', 'FP_JAVA'] } });
+  t.equal(config.gateway.port, 7070);
+});
+
+t.test('loadConfig unknown variables off by default', async (t) => {
+  const config = loadConfig({ schema, envPrefix: 'FP_', env: { FP_GATEWAY_PROT: '9999' } });
+  t.equal(config.gateway.port, 8080);
 });
 
 t.test('loadConfig reports every issue', async (t) => {
@@ -92,7 +220,7 @@ t.test('loadConfig reports every issue', async (t) => {
   const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
   t.same(error.issues.map((issue) => issue.key).sort(), ['enabled', 'gateway.port', 'gateway.timeout']);
   t.match(error.message, /gateway\.timeout: expected a duration such as 500ms, 30s, 5m or 1h, found "soon"/);
-  t.match(error.message, /enabled: expected boolean, found "maybe"/);
+  t.match(error.message, /enabled: expected true or false, found "maybe"/);
 });
 
 t.test('loadConfig duration without unit', async (t) => {

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { coerce, type Leaf, leafPaths, referencedVariables, type UnknownVariable, unknownVariables, variableName } from './environment.js';
+import { nearestName } from './nearest-name.js';
+import { defOf, objectKeys, schemaAt, unwrap } from './schema-walk.js';
+import { describeExpected } from './value-hints.js';
 
 /** One invalid configuration value: where it came from and what is expected. */
 export interface ConfigIssue {
-  /** Dotted key path, such as `gateway.port`. */
+  /** Dotted key path, such as `gateway.port`; empty for an environment variable that names no key. */
   key: string;
   /** `file:line:column` or the name of the environment variable. */
   source: string;
@@ -14,7 +18,7 @@ export interface ConfigIssue {
 /** Raised when configuration is invalid; startup stops and prints every issue. */
 export class ConfigError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    super(`invalid configuration:\n${issues.map((issue) => `  ${issue.source}: ${issue.key}: ${issue.message}`).join('\n')}`);
+    super(`invalid configuration:\n${issues.map((issue) => `  ${issue.source}: ${issue.key === '' ? '' : `${issue.key}: `}${issue.message}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -26,6 +30,14 @@ export interface LoadOptions<S extends z.ZodType> {
   /** Environment variable prefix, such as `FLEETPULSE_`; `gateway.port` then reads `FLEETPULSE_GATEWAY_PORT`. */
   envPrefix: string;
   env?: NodeJS.ProcessEnv;
+  /** The document that lists every key, such as `docs/configuration.md`, named in the message about an unknown key. */
+  reference?: string;
+  /**
+   * Rejects variables with `envPrefix` that override no key, except those
+   * matching `ignore` (names, or prefixes ending in `*`) and those the
+   * configuration names as `{ env: NAME }`. Off when absent.
+   */
+  unknownVariables?: { ignore: readonly string[] };
 }
 
 /**
@@ -71,8 +83,9 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): z.outp
     }
   }
 
-  for (const leaf of leafPaths(options.schema)) {
-    const name = options.envPrefix + leaf.path.map((segment) => segment.toUpperCase()).join('_');
+  const leaves = leafPaths(options.schema);
+  for (const leaf of leaves) {
+    const name = variableName(options.envPrefix, leaf.path);
     const text = env[name];
     if (text === undefined) continue;
 
@@ -85,89 +98,28 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): z.outp
     }
   }
 
+  if (options.unknownVariables) {
+    const ignore = [...options.unknownVariables.ignore, ...referencedVariables(raw)];
+    for (const variable of unknownVariables(env, options.envPrefix, leaves, ignore)) {
+      issues.push({ key: '', source: `environment variable ${variable.name}`, message: unknownVariableMessage(variable, options.envPrefix, leaves, options.reference) });
+    }
+  }
+
   const result = options.schema.safeParse(raw);
   if (result.success && issues.length === 0) return result.data;
 
+  const messages: IssueContext = { schema: options.schema, raw, reference: options.reference };
   for (const issue of result.error?.issues ?? []) {
     const path = issue.path.map(String);
     const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((extra) => [...path, extra]) : [path];
     for (const keyPath of keys) {
       const key = keyPath.join('.') || '(root)';
-      const source = origins.get(key) ?? locate(document, lineCounter, options.file, keyPath);
-      issues.push({ key, source, message: describeIssue(issue, getPath(raw, keyPath)) });
+      const at = positionOf(issue, keyPath, options.schema, raw);
+      const source = origins.get(key) ?? locate(document, lineCounter, options.file, keyPath, at);
+      issues.push({ key, source, message: describeIssue(issue, keyPath, messages) });
     }
   }
   throw new ConfigError(issues);
-}
-
-type LeafKind = 'string' | 'number' | 'boolean' | 'list' | 'json';
-
-interface Leaf {
-  path: string[];
-  kind: LeafKind;
-}
-
-/** Walks object schemas to their leaves, looking through defaults, optionals and pipes. */
-export function leafPaths(schema: z.ZodType, path: string[] = []): Leaf[] {
-  const inner = unwrap(schema);
-  const def = inner.def as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[] };
-
-  if (def.type === 'object' && def.shape) {
-    return Object.entries(def.shape).flatMap(([key, child]) => leafPaths(child, [...path, key]));
-  }
-  if (path.length === 0) return [];
-
-  switch (def.type) {
-    case 'number':
-      return [{ path, kind: 'number' }];
-    case 'boolean':
-      return [{ path, kind: 'boolean' }];
-    case 'string':
-    case 'enum':
-    case 'literal':
-    case 'union':
-      return [{ path, kind: 'string' }];
-    case 'array': {
-      const element = def.element ? (unwrap(def.element).def as { type: string }).type : 'unknown';
-      return [{ path, kind: element === 'string' || element === 'number' ? 'list' : 'json' }];
-    }
-    default:
-      return [{ path, kind: 'json' }];
-  }
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  for (;;) {
-    const def = current.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
-    if (def.innerType) current = def.innerType;
-    else if (def.type === 'pipe' && def.in) current = def.in;
-    else return current;
-  }
-}
-
-function coerce(text: string, kind: LeafKind): unknown {
-  switch (kind) {
-    case 'string':
-      return text;
-    case 'number': {
-      const value = Number(text);
-      if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`expected a number, found ${JSON.stringify(text)}`);
-      return value;
-    }
-    case 'boolean':
-      if (text === 'true' || text === '1') return true;
-      if (text === 'false' || text === '0') return false;
-      throw new Error(`expected true or false, found ${JSON.stringify(text)}`);
-    case 'list':
-      return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
-    case 'json':
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new Error(`expected JSON text, found ${JSON.stringify(text.slice(0, 60))}`);
-      }
-  }
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -189,8 +141,12 @@ function getPath(root: unknown, path: string[]): unknown {
   return node;
 }
 
-/** Finds the line and column of a key path in the YAML file, or of its nearest parent present there. */
-function locate(document: Document | undefined, lineCounter: LineCounter | undefined, file: string | undefined, path: string[]): string {
+/**
+ * Finds the line and column of a key path in the YAML file: of its value
+ * when `at` is `value` and the file gives one, else of its key, or of its
+ * nearest parent key present there.
+ */
+function locate(document: Document | undefined, lineCounter: LineCounter | undefined, file: string | undefined, path: string[], at: 'key' | 'value'): string {
   if (!document || !lineCounter || !file) return '(defaults)';
   for (let length = path.length; length >= 0; length--) {
     const prefix = path.slice(0, length);
@@ -199,7 +155,9 @@ function locate(document: Document | undefined, lineCounter: LineCounter | undef
     if (length === 0) offset = document.contents?.range?.[0];
     else if (isMap(parent)) {
       const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === prefix.at(-1));
-      offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      const value = pair?.value as { range?: [number, number, number] } | null | undefined;
+      const showValue = at === 'value' && length === path.length && value?.range && !(isScalar(value) && value.value === null);
+      offset = showValue ? value.range![0] : pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
     } else if (isSeq(parent)) {
       const item = parent.items[Number(prefix.at(-1))] as { range?: [number, number, number] } | undefined;
       offset = item?.range?.[0];
@@ -212,13 +170,42 @@ function locate(document: Document | undefined, lineCounter: LineCounter | undef
   return file;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, found: unknown): string {
-  const shown = found === undefined ? 'nothing' : JSON.stringify(found);
+/**
+ * Decides whether an issue is shown at the key or at the value. An unknown
+ * key and an invalid name in a mapping of names (zod's invalid_key, or a
+ * custom issue raised by a record's own refinement) go to the key, because
+ * the name is wrong. Any other issue goes to the value.
+ */
+function positionOf(issue: z.core.$ZodIssue, keyPath: string[], schema: z.ZodType, raw: unknown): 'key' | 'value' {
+  if (issue.code === 'unrecognized_keys' || issue.code === 'invalid_key') return 'key';
+  if (issue.code !== 'custom' || keyPath.length === 0) return 'value';
+  // NOTE: a custom issue under a record could also come from a refinement of the record's values; those are shown at the key too.
+  const parent = schemaAt(schema, keyPath.slice(0, -1), raw);
+  return parent !== undefined && defOf(unwrap(parent)).type === 'record' ? 'key' : 'value';
+}
+
+/** Inputs of the messages about schema issues: the schema and the file's content, to look up the expected keys and types. */
+interface IssueContext {
+  schema: z.ZodType;
+  raw: unknown;
+  reference: string | undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, keyPath: string[], context: IssueContext): string {
+  const found = getPath(context.raw, keyPath);
+  let shown = JSON.stringify(found);
+  if (found === undefined) shown = 'nothing';
+  if (found === null) shown = 'an empty value';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return 'unknown key; check its spelling against the configuration reference';
-    case 'invalid_type':
-      return found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, found ${shown}`;
+      return unknownKeyMessage(keyPath, context);
+    case 'invalid_type': {
+      const expected = describeExpected(schemaAt(context.schema, keyPath, context.raw), issue.expected);
+      if (found === undefined) return `missing; expected ${expected}`;
+      // YAML reads `3` and `true` as a number and a boolean, so text that looks like one needs quotes.
+      const quote = issue.expected === 'string' && (typeof found === 'number' || typeof found === 'boolean') ? `; quote it to write text: "${String(found)}"` : '';
+      return `expected ${expected}, found ${shown}${quote}`;
+    }
     case 'too_small':
       return `must be at least ${String(issue.minimum)}, found ${shown}`;
     case 'too_big':
@@ -230,4 +217,39 @@ function describeIssue(issue: z.core.$ZodIssue, found: unknown): string {
     default:
       return issue.message;
   }
+}
+
+/** "unknown variable: …; did you mean FLEETPULSE_GATEWAY_PORT?", or how variable names are formed. */
+function unknownVariableMessage(variable: UnknownVariable, prefix: string, leaves: readonly Leaf[], reference: string | undefined): string {
+  const message = 'unknown variable: it overrides no configuration key';
+  if (variable.suggestion !== undefined) return `${message}; did you mean ${variable.suggestion}?`;
+  const example = leaves.at(-1)?.path ?? ['key'];
+  const keys = reference === undefined ? '' : `; ${reference} lists the keys`;
+  return `${message}. A key's variable is ${prefix} and its path in capitals joined with _, such as ${variableName(prefix, example)} for ${example.join('.')}${keys}`;
+}
+
+/** "unknown key; did you mean 'port'?", or the keys allowed there, and the document that lists them all. */
+function unknownKeyMessage(keyPath: string[], context: IssueContext): string {
+  const parentPath = keyPath.slice(0, -1);
+  const parent = schemaAt(context.schema, parentPath, context.raw);
+  const allowed = parent === undefined ? undefined : objectKeys(parent, getPath(context.raw, parentPath));
+  const reference = context.reference === undefined ? '' : `; ${context.reference} lists every key`;
+  if (allowed === undefined) return `unknown key${reference}`;
+
+  const suggestion = nearestName(keyPath.at(-1)!, allowed) ?? keyWithSharedWord(keyPath.at(-1)!, allowed);
+  if (suggestion !== undefined) return `unknown key; did you mean '${suggestion}'?${context.reference === undefined ? '' : ` ${context.reference} lists every key`}`;
+  const where = parentPath.length === 0 ? 'the top-level keys' : `the keys of ${parentPath.join('.')}`;
+  return `unknown key; ${where} are ${allowed.join(', ')}${reference}`;
+}
+
+/**
+ * Finds the one allowed key that shares a word with `key`, ignoring a
+ * plural s, such as rule_files for `rules`, for a misremembered name that is
+ * too far from the right one for an edit-distance suggestion.
+ */
+function keyWithSharedWord(key: string, allowed: readonly string[]): string | undefined {
+  const words = (name: string): string[] => name.toLowerCase().split('_').filter((word) => word.length >= 3).map((word) => word.replace(/s$/, ''));
+  const wanted = new Set(words(key));
+  const matches = allowed.filter((candidate) => words(candidate).some((word) => wanted.has(word)));
+  return matches.length === 1 ? matches[0] : undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, logLevel } from './fields.js';
+import { valueHints } from './value-hints.js';
 
 /** Which adapters back the bus, the store and shared state. */
 export const deploymentSchema = z.enum(['embedded', 'distributed']);
@@ -18,7 +19,11 @@ export const busSchema = z
       .prefault({}),
     kafka: z
       .strictObject({
-        brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1).default(['127.0.0.1:9092']),
+        brokers: z
+          .array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'))
+          .min(1)
+          .register(valueHints, { expected: 'a list of host:port addresses, such as [127.0.0.1:9092]' })
+          .default(['127.0.0.1:9092']),
         client_id: z.string().min(1).default('fleetpulse'),
         replication_factor: z.number().int().min(1).default(1),
         /** How long a consumer group waits for a silent member before giving its partitions to another. */

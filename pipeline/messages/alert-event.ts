@@ -37,6 +37,12 @@ export interface AlertEvent {
   at: number;
   /** Receivers the rule names; empty when the router's default applies. */
   notify: string[];
+  /**
+   * Metric of the first zscore or robust_zscore call in the rule's
+   * condition; absent when the condition calls neither. The latency heatmap
+   * marks the `firing` transitions of these alerts as outliers.
+   */
+  outlierMetric?: string;
 }
 
 /**

@@ -15,6 +15,11 @@ t.test('matcher rejects invalid text', async (t) => {
   t.throws(() => parseMatcher('1env=x'), MatcherError);
   t.throws(() => parseMatcher('env="prod'), /no closing quote/);
   t.throws(() => parseMatcher('env=~"(prod"'), /invalid regular expression "\(prod"/);
+  t.throws(
+    () => parseMatcher('severity==critical'),
+    { message: 'invalid matcher "severity==critical": the value "=critical" starts with =, a likely typo; write one operator (=, !=, =~ or !~) before the value, or quote the value to match it as written' },
+  );
+  t.same(parseMatcher('note="=x"'), { name: 'note', operator: '=', value: '=x' }, 'a quoted value may start with =');
 });
 
 t.test('matcher regex is fully anchored', async (t) => {

@@ -25,12 +25,20 @@ const MATCHER_TEXT = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 /**
  * Parses `name=value`, `name!="value"`, `name=~regex` or `name!~"regex"`.
  * A quoted value may contain `\"` and `\\`. Throws MatcherError naming the
- * text when it does not parse or its regular expression is invalid.
+ * text when it does not parse, when an unquoted value starts with `=` or `~`
+ * (a typo such as `severity==critical`), or when its regular expression is
+ * invalid.
  */
 export function parseMatcher(text: string): Matcher {
   const match = MATCHER_TEXT.exec(text);
   if (!match) throw new MatcherError(`invalid matcher ${JSON.stringify(text)}; expected name=value, name!=value, name=~regex or name!~regex`);
   const [, name, operator, rawValue] = match as unknown as [string, string, MatchOperator, string];
+  // `severity==critical` would otherwise match the value "=critical", which no alert has.
+  if (/^[=~]/.test(rawValue)) {
+    throw new MatcherError(
+      `invalid matcher ${JSON.stringify(text)}: the value ${JSON.stringify(rawValue)} starts with ${rawValue[0]}, a likely typo; write one operator (=, !=, =~ or !~) before the value, or quote the value to match it as written`,
+    );
+  }
   const matcher: Matcher = { name, operator, value: unquote(rawValue, text) };
   checkMatcher(matcher);
   return matcher;
@@ -67,7 +75,9 @@ function compileAnchored(source: string): RegExp {
   try {
     regex = new RegExp(`^(?:${source})$`, 'u');
   } catch (error) {
-    throw new MatcherError(`invalid regular expression ${JSON.stringify(source)} in a matcher: ${(error as Error).message}`);
+    throw new MatcherError(
+      `invalid regular expression ${JSON.stringify(source)} in a matcher: ${(error as Error).message}; write a JavaScript regular expression (matched against the whole value), or use = to match the text exactly`,
+    );
   }
   if (compiled.size > 10_000) compiled.clear();
   compiled.set(source, regex);

@@ -1,3 +1,4 @@
+import { nearestName } from '../config/nearest-name.js';
 import { describeValue, isPlainObject, type FieldIssue, ValidationError } from './validation.js';
 
 /** One measurement: a metric's value at a time, with its labels. */
@@ -9,15 +10,51 @@ export interface Sample {
   labels: Record<string, string>;
 }
 
+/**
+ * Facts that an agent reports about its host. Every field is optional, and
+ * each becomes a tag at the gateway (see HOST_FACT_TAGS).
+ */
+export interface HostFacts {
+  hostname?: string;
+  /** Operating system or distribution name, such as `Ubuntu` or `macOS`. */
+  os?: string;
+  /** Its version, such as `24.04`. */
+  osRelease?: string;
+  /** Kernel version, such as `6.8.0-45-generic`. */
+  kernel?: string;
+  /** CPU architecture as Node.js names it: `x64`, `arm64`. */
+  arch?: string;
+  /** Node.js platform name: `linux`, `darwin`, `win32`. */
+  platform?: string;
+}
+
+/** The tag that each host fact becomes, in the order the tags are added. */
+export const HOST_FACT_TAGS: ReadonlyArray<readonly [field: keyof HostFacts, tag: string]> = [
+  ['hostname', 'hostname'],
+  ['os', 'os'],
+  ['osRelease', 'os_release'],
+  ['kernel', 'kernel'],
+  ['arch', 'arch'],
+  ['platform', 'platform'],
+];
+
 /** What an agent posts to POST /v1/metrics. */
 export interface MetricBatch {
   version: 1;
   agentId: string;
+  /** Tags from the agent's configuration; the gateway replaces them with the agent's final tags. */
   tags: Record<string, string>;
+  /** Sent on every batch by fleetpulse agents; absent from older agents. */
+  host?: HostFacts;
   samples: Sample[];
 }
 
-/** A batch as the gateway puts it on the metrics topic (key: agent id). */
+/**
+ * A batch as the gateway puts it on the metrics topic (key: agent id). Its
+ * `tags` are the agent's final tags: the gateway merged the agent's own
+ * tags with its host facts, the server's tagging rules and the access
+ * token's claims (ingest-gateway/tagging/tagger.ts).
+ */
 export interface IngestedBatch extends MetricBatch {
   /** Gateway time at which the batch was accepted, milliseconds since the Unix epoch. */
   receivedAt: number;
@@ -34,15 +71,23 @@ export const MIN_SAMPLE_TS = 946_684_800_000;
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const MAX_NAME_LENGTH = 128;
+/** Maximum length of a metric, label or tag name. */
+export const MAX_NAME_LENGTH = 128;
 const MAX_AGENT_ID_LENGTH = 256;
-const MAX_LABEL_VALUE_LENGTH = 1_024;
-const MAX_LABELS = 64;
+/** Maximum length of a label or tag value. */
+export const MAX_LABEL_VALUE_LENGTH = 1_024;
+/** Maximum number of labels of a sample, and of tags of a batch. */
+export const MAX_LABELS = 64;
+const MAX_HOST_FACT_LENGTH = 256;
 // Control characters break log lines and terminal output.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** Stops collecting after this many issues, so a huge bad batch costs little to reject. */
 const MAX_ISSUES = 20;
+
+// A misspelt optional key (`tgs`, `lables`) would otherwise drop the tags or labels without a word.
+const BATCH_KEYS: ReadonlySet<string> = new Set(['version', 'agentId', 'tags', 'host', 'samples']);
+const SAMPLE_KEYS: ReadonlySet<string> = new Set(['metric', 'value', 'ts', 'labels']);
 
 /**
  * Checks a parsed JSON body against the v1 batch format and returns it typed,
@@ -64,6 +109,7 @@ export function parseMetricBatch(input: unknown, nowMs: number, limits: MetricBa
   if (input.version !== 1) {
     fail('version', `expected 1, found ${describeValue(input.version)}`);
   }
+  checkKeys(input, BATCH_KEYS, '', fail);
 
   const agentId = input.agentId;
   if (typeof agentId !== 'string' || agentId.length === 0) {
@@ -75,6 +121,7 @@ export function parseMetricBatch(input: unknown, nowMs: number, limits: MetricBa
   }
 
   const tags = input.tags === undefined ? {} : checkStringMap(input.tags, 'tags', fail);
+  const host = input.host === undefined ? undefined : checkHostFacts(input.host, fail);
 
   const samples = input.samples;
   if (!Array.isArray(samples)) {
@@ -93,8 +140,54 @@ export function parseMetricBatch(input: unknown, nowMs: number, limits: MetricBa
 
   const batch = input as unknown as MetricBatch;
   batch.tags = tags;
+  if (host) batch.host = host;
   for (const sample of batch.samples) sample.labels ??= {};
   return batch;
+}
+
+/**
+ * Returns why a tag or label key and value are invalid, or undefined when
+ * they are valid: the rule that batches, agent configuration and the
+ * gateway's tagging rules share.
+ */
+export function tagIssue(key: string, value: unknown): string | undefined {
+  if (!LABEL_NAME.test(key) || key.length > MAX_NAME_LENGTH) {
+    return `invalid name; expected letters, digits and underscores, not starting with a digit (at most ${MAX_NAME_LENGTH} characters)`;
+  }
+  // As in Prometheus; it also keeps `__proto__` out of plain objects.
+  if (key.startsWith('__')) return "invalid name; names starting with '__' are reserved";
+  if (typeof value !== 'string') return `expected a string, found ${describeValue(value)}`;
+  if (value.length > MAX_LABEL_VALUE_LENGTH) return `must be at most ${MAX_LABEL_VALUE_LENGTH} characters, found ${value.length}`;
+  return undefined;
+}
+
+/**
+ * Checks the known host facts and returns a copy without unknown fields, so
+ * that a newer agent reporting more facts is still accepted.
+ */
+function checkHostFacts(value: unknown, fail: (path: string, message: string) => void): HostFacts {
+  if (!isPlainObject(value)) {
+    fail('host', `expected an object of host facts, found ${describeValue(value)}`);
+    return {};
+  }
+
+  const facts: HostFacts = {};
+  for (const [field] of HOST_FACT_TAGS) {
+    const fact = value[field];
+    if (fact === undefined) continue;
+    const issue = hostFactIssue(fact);
+    if (issue === undefined) facts[field] = fact as string;
+    else fail(`host.${field}`, issue);
+  }
+  return facts;
+}
+
+/** Returns why a host fact's value is invalid, or undefined when it is valid. */
+export function hostFactIssue(fact: unknown): string | undefined {
+  if (typeof fact !== 'string' || fact.length === 0) return `expected a non-empty string, found ${describeValue(fact)}; leave out a fact the host does not have`;
+  if (fact.length > MAX_HOST_FACT_LENGTH) return `must be at most ${MAX_HOST_FACT_LENGTH} characters, found ${fact.length}`;
+  if (CONTROL_CHARACTER.test(fact)) return 'must not contain control characters';
+  return undefined;
 }
 
 function checkSample(
@@ -109,6 +202,7 @@ function checkSample(
     return;
   }
 
+  checkKeys(sample, SAMPLE_KEYS, `${path}.`, fail);
   const { metric, value, ts } = sample;
   if (typeof metric !== 'string' || !METRIC_NAME.test(metric) || metric.length > MAX_NAME_LENGTH) {
     fail(`${path}.metric`, `expected a metric name matching ${METRIC_NAME.source} (at most ${MAX_NAME_LENGTH} characters), found ${describeValue(metric)}`);
@@ -131,6 +225,15 @@ function checkSample(
   if (sample.labels !== undefined) checkStringMap(sample.labels, `${path}.labels`, fail);
 }
 
+function checkKeys(object: Record<string, unknown>, known: ReadonlySet<string>, prefix: string, fail: (path: string, message: string) => void): void {
+  for (const key in object) {
+    if (known.has(key)) continue;
+    const suggestion = nearestName(key, known);
+    const hint = suggestion === undefined ? `the keys are ${[...known].join(', ')}` : `did you mean '${suggestion}'?`;
+    fail(`${prefix}${key}`, `unknown key; ${hint}`);
+  }
+}
+
 function checkStringMap(
   value: unknown,
   path: string,
@@ -145,16 +248,8 @@ function checkStringMap(
   if (keys.length > MAX_LABELS) fail(path, `must have at most ${MAX_LABELS} keys, found ${keys.length}`);
 
   for (const key of keys) {
-    if (!LABEL_NAME.test(key) || key.length > MAX_NAME_LENGTH) {
-      fail(`${path}.${key}`, `invalid name; expected letters, digits and underscores, not starting with a digit`);
-      continue;
-    }
-    const entry = value[key];
-    if (typeof entry !== 'string') {
-      fail(`${path}.${key}`, `expected a string, found ${describeValue(entry)}`);
-    } else if (entry.length > MAX_LABEL_VALUE_LENGTH) {
-      fail(`${path}.${key}`, `must be at most ${MAX_LABEL_VALUE_LENGTH} characters, found ${entry.length}`);
-    }
+    const issue = tagIssue(key, value[key]);
+    if (issue !== undefined) fail(`${path}.${key}`, issue);
   }
   return value as Record<string, string>;
 }

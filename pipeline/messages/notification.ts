@@ -18,9 +18,11 @@ export interface Notification {
   idempotencyKey: string;
   receiver: string;
   /**
-   * The group's first alert: the first one that caused this notification.
-   * TODO: channels should render the whole group from `alerts`; they render
-   * only this alert today.
+   * The group's first alert, the same as `alerts[0]`: the first one that
+   * caused this notification. Channels render `alerts`. This field stays
+   * because the topic decoder requires it, delivery records and dead letters
+   * take their fingerprint from it, and channel modules and webhook
+   * receivers written before grouping read it.
    */
   alert: AlertEvent;
   /*

@@ -44,6 +44,21 @@ for (const [name, make] of registries) {
     t.same(byKey, { cpu_usage: 20, 'disk_used_pct/': 50, 'disk_used_pct/data': 70 });
   });
 
+  t.test(`${name} keeps host facts`, async (t) => {
+    const registry = make();
+    t.teardown(() => registry.close());
+
+    await registry.record(batch('web-1', T0, [['load1', 1, T0]]));
+    t.equal((await registry.get('web-1'))!.host, undefined, 'no host facts before an agent reports some');
+
+    await registry.record({ ...batch('web-1', T0 + 1_000, [['load1', 1, T0 + 1_000]]), host: { hostname: 'web-1.example.com', os: 'Debian GNU/Linux', arch: 'x64' } });
+    await registry.record(batch('web-1', T0 + 2_000, [['load1', 1, T0 + 2_000]]));
+    t.same((await registry.get('web-1'))!.host, { hostname: 'web-1.example.com', os: 'Debian GNU/Linux', arch: 'x64' }, 'a batch without host facts keeps them');
+
+    await registry.record({ ...batch('web-1', T0 + 3_000, [['load1', 1, T0 + 3_000]]), host: { hostname: 'web-1b.example.com' } });
+    t.same((await registry.list())[0]!.host, { hostname: 'web-1b.example.com' }, 'new host facts replace the old');
+  });
+
   t.test(`${name} lists agents in id order`, async (t) => {
     const registry = make();
     t.teardown(() => registry.close());

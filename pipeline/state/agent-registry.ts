@@ -1,4 +1,4 @@
-import type { IngestedBatch } from '../messages/metric-batch.js';
+import type { HostFacts, IngestedBatch } from '../messages/metric-batch.js';
 
 /** The latest value of one series (metric and labels) of an agent. */
 export interface LatestValue {
@@ -12,7 +12,10 @@ export interface AgentRecord {
   agentId: string;
   /** Gateway receive time of the agent's latest batch, milliseconds since the Unix epoch. */
   lastSeen: number;
+  /** The final tags of the agent's latest batch, as the gateway put them on the bus. */
   tags: Record<string, string>;
+  /** Host facts of the latest batch that carried them; absent until the agent reports some. */
+  host?: HostFacts;
   latest: LatestValue[];
 }
 
@@ -22,7 +25,7 @@ export interface AgentRecord {
  * replica lists the whole fleet.
  */
 export interface AgentRegistry {
-  /** Records an accepted batch: last-seen time, tags and the newest value of each series. */
+  /** Records an accepted batch: last-seen time, tags, host facts and the newest value of each series. */
   record(batch: IngestedBatch): Promise<void>;
   list(): Promise<AgentRecord[]>;
   get(agentId: string): Promise<AgentRecord | undefined>;

@@ -6,11 +6,11 @@ import { Redis } from 'ioredis';
 /** The OAuth2 client credentials of one agent. The secret is stored only as a salted scrypt hash. */
 export interface CredentialRecord {
   clientId: string;
-  /** The agent these credentials belong to: the `sub` of every token issued with them. */
+  /** The agent, or the operator client (a person or tool), that these credentials belong to: the `sub` of every token issued with them. */
   agentId: string;
-  /** Selects the rate limits of `gateway.rate_limits.groups`; `default` unless set. */
+  /** Selects the rate limits of `gateway.rate_limits.groups` and is the agent's `agent_group` tag; `default` unless set. */
   group: string;
-  /** Carried in the token; informational, the batch's own tags are what is stored. */
+  /** Carried in the token; the gateway adds them to every batch of the agent, over the batch's own tags. */
   tags: Record<string, string>;
   /** Scopes the client may request, such as `metrics:write`. */
   scopes: string[];

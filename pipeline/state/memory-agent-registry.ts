@@ -1,9 +1,10 @@
-import type { IngestedBatch } from '../messages/metric-batch.js';
+import type { HostFacts, IngestedBatch } from '../messages/metric-batch.js';
 import { type AgentRecord, type AgentRegistry, latestBySeries, type LatestValue } from './agent-registry.js';
 
 interface Entry {
   lastSeen: number;
   tags: Record<string, string>;
+  host?: HostFacts;
   latest: Map<string, LatestValue>;
 }
 
@@ -19,6 +20,7 @@ export class MemoryAgentRegistry implements AgentRegistry {
     }
     entry.lastSeen = Math.max(entry.lastSeen, batch.receivedAt);
     entry.tags = batch.tags;
+    if (batch.host) entry.host = batch.host;
     for (const [key, value] of latestBySeries(batch)) {
       const current = entry.latest.get(key);
       if (!current || value.ts >= current.ts) entry.latest.set(key, value);
@@ -37,6 +39,6 @@ export class MemoryAgentRegistry implements AgentRegistry {
   async close(): Promise<void> {}
 
   private toRecord(agentId: string, entry: Entry): AgentRecord {
-    return { agentId, lastSeen: entry.lastSeen, tags: entry.tags, latest: [...entry.latest.values()] };
+    return { agentId, lastSeen: entry.lastSeen, tags: entry.tags, ...(entry.host && { host: entry.host }), latest: [...entry.latest.values()] };
   }
 }

@@ -1,18 +1,21 @@
 import { type ChainableCommander, Redis } from 'ioredis';
-import type { IngestedBatch } from '../messages/metric-batch.js';
+import type { HostFacts, IngestedBatch } from '../messages/metric-batch.js';
 import { type AgentRecord, type AgentRegistry, latestBySeries, type LatestValue } from './agent-registry.js';
 
 /**
  * Replaces a series' stored value only when the new sample is at least as
  * new, so that replicas writing out of order never move a value backwards.
- * KEYS[1] = agent hash; ARGV = lastSeen, tagsJson, then field/value/ts triples.
+ * KEYS[1] = agent hash; ARGV = lastSeen, tagsJson, hostJson (empty when
+ * the batch has no host facts, which keeps the stored ones), then
+ * field/value/ts triples.
  */
 const RECORD_SCRIPT = `
 local key = KEYS[1]
 local seen = tonumber(redis.call('HGET', key, '@lastSeen') or '0')
 if tonumber(ARGV[1]) > seen then redis.call('HSET', key, '@lastSeen', ARGV[1]) end
 redis.call('HSET', key, '@tags', ARGV[2])
-for i = 3, #ARGV, 3 do
+if ARGV[3] ~= '' then redis.call('HSET', key, '@host', ARGV[3]) end
+for i = 4, #ARGV, 3 do
   local current = redis.call('HGET', key, ARGV[i])
   local newer = true
   if current then
@@ -41,7 +44,7 @@ export class RedisAgentRegistry implements AgentRegistry {
   }
 
   async record(batch: IngestedBatch): Promise<void> {
-    const args: string[] = [String(batch.receivedAt), JSON.stringify(batch.tags)];
+    const args: string[] = [String(batch.receivedAt), JSON.stringify(batch.tags), batch.host ? JSON.stringify(batch.host) : ''];
     for (const [key, latest] of latestBySeries(batch)) {
       args.push(`s:${key}`, JSON.stringify(latest), String(latest.ts));
     }
@@ -94,6 +97,7 @@ function toRecord(agentId: string, hash: Record<string, string>): AgentRecord | 
     agentId,
     lastSeen: Number(hash['@lastSeen']),
     tags: JSON.parse(hash['@tags'] ?? '{}') as Record<string, string>,
+    ...(hash['@host'] && { host: JSON.parse(hash['@host']) as HostFacts }),
     latest,
   };
 }

@@ -1,6 +1,7 @@
 import type { AlertEvent } from '../messages/alert-event.js';
 import type { Decision } from '../messages/decision.js';
 import type { IngestedBatch } from '../messages/metric-batch.js';
+import type { HeatmapReader } from './heatmap.js';
 
 /** A sample as stored, with the agent's tags at ingest time. */
 export interface StoredSample {
@@ -71,8 +72,9 @@ export interface DecisionQuery {
  * Writes resolve only once the rows are durable in the store, because a
  * sink commits its bus offsets after they resolve. Writing the same rows
  * twice (a replay after a crash) must not duplicate them in query results.
+ * The heatmap queries of HeatmapReader are described in heatmap.ts.
  */
-export interface Store {
+export interface Store extends HeatmapReader {
   /** Creates tables when missing. */
   init(): Promise<void>;
 

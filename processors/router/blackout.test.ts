@@ -131,8 +131,8 @@ t.test('blackout config rejects invalid windows', async (t) => {
   };
   t.match(issues({ time_zone: 'Europe/Berln', weekly: [{ start: '01:00', end: '02:00' }] }), [/time_zone: unknown time zone "Europe\/Berln"/]);
   t.match(issues({ once: [{ start: '2026-04-01T12:00', end: '2026-04-01T09:00' }] }), [/once.0.end: end 2026-04-01T09:00 is not after start/]);
-  t.match(issues({ weekly: [{ start: '25:00', end: '02:00' }] }), [/weekly.0.start: expected a time of day/]);
+  t.match(issues({ weekly: [{ start: '25:00', end: '02:00' }] }), [/weekly.0.start: invalid start "25:00"; write a time of day HH:MM/]);
   t.match(issues({ weekly: [{ start: '01:00', end: '01:00' }] }), [/weekly.0.end: end equals start/]);
-  t.match(issues({ weekly: [{ days: ['funday'], start: '01:00', end: '02:00' }] }), [/weekly.0.days.0: expected a day/]);
-  t.match(issues({}), [/at least one range/]);
+  t.match(issues({ weekly: [{ days: ['funday'], start: '01:00', end: '02:00' }] }), [/weekly.0.days.0: unknown day "funday"; use mon/]);
+  t.match(issues({}), [/blackout window "w" has no range; add one under weekly/]);
 });

@@ -1,10 +1,21 @@
 import { z } from 'zod';
 import { duration } from '../../pipeline/config/fields.js';
 import { type Matcher, MatcherError, parseMatcher } from '../../pipeline/messages/matcher.js';
+import { describeValue } from '../../pipeline/messages/validation.js';
 import { isValidTimeZone, parseBoundary, parseTimeOfDay, WEEKDAYS } from './blackout.js';
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const NAME = /^[a-zA-Z0-9._-]{1,64}$/;
+
+/** A route or blackout window name. */
+const name = z.string().refine((text) => NAME.test(text), { error: (issue) => `invalid name ${describeValue(issue.input)}; use 1 to 64 letters, digits, ".", "-" and "_"` });
+
+/** A label name, as `group_by` and an inhibit rule's `equal` take. */
+const labelName = z.string().refine((text) => LABEL.test(text), { error: (issue) => `invalid label name ${describeValue(issue.input)}; use letters, digits and "_", not starting with a digit` });
+
+/** Receiver names: at least one, because an empty list would leave the route's alerts with nowhere to go. */
+const receiverList = (fix: string) =>
+  z.array(z.string().min(1)).refine((list) => list.length > 0, { error: `must name at least one receiver, found []; ${fix}` });
 
 /** A matcher written as text, `env="prod"` or `region=~"eu-.*"`, parsed at load so a bad regex stops startup. */
 const matcherText = z.string().transform((text, context): Matcher => {
@@ -18,12 +29,16 @@ const matcherText = z.string().transform((text, context): Matcher => {
 });
 
 /** `group_by` label names; `...` alone groups by every label, so each alert is its own group. */
-const groupBy = z.array(z.string().refine((name) => name === '...' || LABEL.test(name), 'expected a label name or "..."'));
+const groupBy = z.array(
+  z.string().refine((label) => label === '...' || LABEL.test(label), {
+    error: (issue) => `invalid label name ${describeValue(issue.input)}; use a label or tag name such as alertname, or "..." to group by every label`,
+  }),
+);
 
 /** Settings a route inherits from its parent when it does not set them. */
 const inheritedShape = {
   /** Receivers of the route's alerts; inherited when absent. */
-  receivers: z.array(z.string().min(1)).min(1).optional(),
+  receivers: receiverList("remove the key to use the parent route's receivers, or name receivers defined under notifier.receivers").optional(),
   group_by: groupBy.optional(),
   /** How long a new group waits for more alerts before its first notification. */
   group_wait: duration({ min: 0 }).optional(),
@@ -51,7 +66,7 @@ export interface RouteConfig {
 export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
   z.strictObject({
     /** Shown in group keys and decisions; the route's position (`0.1`) when absent. */
-    name: z.string().regex(NAME, 'expected letters, digits, ".", "-" and "_", at most 64').optional(),
+    name: name.optional(),
     /** Every matcher must match the alert's labels and tags. */
     matchers: z.array(matcherText).default([]),
     /** Also try the following sibling routes after this one matched. */
@@ -64,12 +79,20 @@ export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
 const weeklyRangeSchema = z.strictObject({
   /** Days the range starts on: mon..sun or monday..sunday; every day when empty. */
   days: z
-    .array(z.string().refine((day) => WEEKDAYS[day.toLowerCase()] !== undefined, 'expected a day such as mon, tue, ..., sun'))
+    .array(
+      z.string().refine((day) => WEEKDAYS[day.toLowerCase()] !== undefined, {
+        error: (issue) => `unknown day ${describeValue(issue.input)}; use mon, tue, wed, thu, fri, sat or sun (or the full name), or leave days out for every day`,
+      }),
+    )
     .default([]),
   /** Wall-clock time `HH:MM` in the window's zone. */
-  start: z.string().refine((text) => (parseTimeOfDay(text) ?? 24 * 60) < 24 * 60, 'expected a time of day HH:MM from 00:00 to 23:59'),
+  start: z.string().refine((text) => (parseTimeOfDay(text) ?? 24 * 60) < 24 * 60, {
+    error: (issue) => `invalid start ${describeValue(issue.input)}; write a time of day HH:MM from 00:00 to 23:59, such as "22:00"`,
+  }),
   /** Wall-clock time `HH:MM`, 24:00 for midnight; at or before `start` means the next day. */
-  end: z.string().refine((text) => parseTimeOfDay(text) !== undefined, 'expected a time of day HH:MM from 00:00 to 24:00'),
+  end: z.string().refine((text) => parseTimeOfDay(text) !== undefined, {
+    error: (issue) => `invalid end ${describeValue(issue.input)}; write a time of day HH:MM from 00:00 to 24:00, such as "06:00" (24:00 is midnight at the end of the day)`,
+  }),
 });
 
 const onceRangeSchema = z.strictObject({
@@ -80,7 +103,7 @@ const onceRangeSchema = z.strictObject({
 
 export const blackoutWindowSchema = z
   .strictObject({
-    name: z.string().regex(NAME, 'expected letters, digits, ".", "-" and "_", at most 64'),
+    name,
     /** IANA time zone of the window's times, such as Europe/Berlin; UTC when absent, never the host's zone. */
     time_zone: z.string().default('UTC'),
     weekly: z.array(weeklyRangeSchema).default([]),
@@ -92,7 +115,7 @@ export const blackoutWindowSchema = z
       return;
     }
     if (window.weekly.length === 0 && window.once.length === 0) {
-      context.addIssue({ code: 'custom', path: [], message: 'a blackout window needs at least one range under weekly or once' });
+      context.addIssue({ code: 'custom', path: [], message: `blackout window ${JSON.stringify(window.name)} has no range; add one under weekly (such as { days: [sat, sun], start: "00:00", end: "24:00" }) or once` });
     }
     window.weekly.forEach((range, index) => {
       if (range.start === range.end) context.addIssue({ code: 'custom', path: ['weekly', index, 'end'], message: `end equals start (${range.start}); for a whole day use start 00:00 and end 24:00` });
@@ -111,14 +134,20 @@ export const blackoutWindowSchema = z
 
 export type BlackoutWindowConfig = z.output<typeof blackoutWindowSchema>;
 
+/** Matchers of one side of an inhibit rule: at least one, because an empty list matches every alert. */
+const inhibitMatchers = (side: 'source' | 'target') =>
+  z.array(matcherText).refine((list) => list.length > 0, {
+    error: `must have at least one matcher, found []: an empty list would match every alert; add one such as ${side === 'source' ? 'severity=critical' : 'severity=warning'}`,
+  });
+
 export const inhibitRuleSchema = z
   .strictObject({
     /** Matchers of the firing alert that inhibits. */
-    source_matchers: z.array(matcherText).min(1),
+    source_matchers: inhibitMatchers('source'),
     /** Matchers of the alerts it inhibits. */
-    target_matchers: z.array(matcherText).min(1),
+    target_matchers: inhibitMatchers('target'),
     /** Labels whose values must be equal in source and target, such as [agent]. */
-    equal: z.array(z.string().regex(LABEL, 'expected a label name')).default([]),
+    equal: z.array(labelName).default([]),
   })
   .transform((rule) => ({ sourceMatchers: rule.source_matchers, targetMatchers: rule.target_matchers, equal: rule.equal }));
 
@@ -154,8 +183,8 @@ export type FlappingConfig = z.output<typeof flappingSchema>;
  */
 export const routerConfigSchema = z
   .strictObject({
-    /** Receivers of the root route for alerts whose rule names none. */
-    default_receivers: z.array(z.string().min(1)).default(['console']),
+    /** Receivers of the root route, for alerts whose rule names none and that no route with receivers takes. */
+    default_receivers: receiverList('the root route sends here the alerts whose rule names no receivers and that no route with receivers takes; name one, such as [console]').default(['console']),
     group_by: groupBy.default(['alertname']),
     group_wait: duration({ min: 0 }).prefault('30s'),
     group_interval: duration({ min: 10 }).prefault('5m'),

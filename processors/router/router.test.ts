@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import type { Bus, SubscriptionLag } from '../../pipeline/bus/bus.js';
 import { MemoryBus } from '../../pipeline/bus/memory-bus.js';
 import { ManualClock } from '../../pipeline/clock/index.js';
 import { silentLogger } from '../../pipeline/log/logger.js';
@@ -7,7 +8,7 @@ import type { Decision } from '../../pipeline/messages/decision.js';
 import type { Notification } from '../../pipeline/messages/notification.js';
 import { MemoryRouterState, type RouterStateStore } from '../../pipeline/state/router-state.js';
 import { MemorySilenceStore } from '../../pipeline/state/silence-store.js';
-import { type RunningRouter, startRouter } from './router.js';
+import { flushCutoff, MAX_LAG_WAIT_MS, type RunningRouter, startRouter } from './router.js';
 import { routerConfig, T0, transition } from './test-support/alerts.js';
 
 const TOPICS = [
@@ -24,14 +25,17 @@ interface Harness {
   silences: MemorySilenceStore;
   state: RouterStateStore;
   router: RunningRouter;
+  /** When set, the router's subscription to the alerts topic reports this lag instead of its own. */
+  lag?: SubscriptionLag;
   publish(events: AlertEvent[]): Promise<void>;
   /** Moves the clock and flushes what is due. */
   advance(ms: number): Promise<void>;
   restart(): Promise<void>;
 }
 
-async function harness(t: Test, config = routerConfig()): Promise<Harness> {
-  const clock = new ManualClock(T0);
+/** Starts a router on a manual clock set to `startAt`. */
+async function harness(t: Test, config = routerConfig(), startAt = T0): Promise<Harness> {
+  const clock = new ManualClock(startAt);
   // The bus runs on real time; only the router's clock is manual.
   const bus = new MemoryBus({ topics: TOPICS, capacityPerPartition: 10_000, publishTimeoutMs: 1_000 });
   const notifications: Notification[] = [];
@@ -40,8 +44,21 @@ async function harness(t: Test, config = routerConfig()): Promise<Harness> {
   await bus.subscribe({ topic: 'decisions', group: 'test', handle: async (records) => void decisions.push(...records.map((r) => JSON.parse(r.value) as Decision)) });
   const silences = new MemorySilenceStore({ clock });
   const state = new MemoryRouterState(clock);
+
+  // The router's bus reports the harness's lag when a test sets one, to imitate a router that is behind.
+  const routerBus: Bus = {
+    start: () => bus.start(),
+    publish: (topic, records) => bus.publish(topic, records),
+    subscribe: async (spec) => {
+      const subscription = await bus.subscribe(spec);
+      return { close: () => subscription.close(), lag: () => h.lag ?? subscription.lag() };
+    },
+    offsetsForTime: (topic, timestamp) => bus.offsetsForTime(topic, timestamp),
+    isReachable: () => bus.isReachable(),
+    close: () => bus.close(),
+  };
   const start = () =>
-    startRouter({ bus, alertsTopic: 'alerts', notificationsTopic: 'notifications', decisionsTopic: 'decisions', group: 'router', config, state, silences, clock, logger: silentLogger });
+    startRouter({ bus: routerBus, alertsTopic: 'alerts', notificationsTopic: 'notifications', decisionsTopic: 'decisions', group: 'router', config, state, silences, clock, logger: silentLogger });
   const h: Harness = {
     clock,
     bus,
@@ -227,4 +244,90 @@ t.test('router sends one flapping notification', async (t) => {
   t.equal(h.notifications.length, 5, 'one more once it settled');
   t.equal(h.notifications[4]!.alert.state, 'resolved');
   t.match(h.decisions.at(-1)!.detail, /settled after flapping/);
+});
+
+// Nightly 22:00-06:00 windows over the nights clocks change; the window ends at 06:00 local time, after 7 or 9 hours.
+for (const [zone, firedAt, endsAt] of [
+  ['Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T04:00:00Z'],
+  ['Europe/Berlin', '2026-10-24T23:00:00Z', '2026-10-25T05:00:00Z'],
+  ['America/New_York', '2026-03-08T04:00:00Z', '2026-03-08T10:00:00Z'],
+  ['America/New_York', '2026-11-01T04:00:00Z', '2026-11-01T11:00:00Z'],
+] as const) {
+  t.test(`router blackout ends at 06:00 in ${zone} on ${endsAt.slice(0, 10)}`, async (t) => {
+    const config = routerConfig({
+      group_wait: '0s',
+      blackouts: ['nights'],
+      blackout_windows: [{ name: 'nights', time_zone: zone, weekly: [{ start: '22:00', end: '06:00' }] }],
+    });
+    const h = await harness(t, config, Date.parse(firedAt));
+    await h.publish([transition('web-1', 'firing', Date.parse(firedAt))]);
+    await h.advance(1);
+    t.equal(h.notifications.length, 0, 'held during the night');
+    const held = h.decisions.find((decision) => decision.reason === 'blackout_window');
+    t.equal(held?.blackoutWindow, 'nights');
+    t.match(held?.detail, `active until ${new Date(Date.parse(endsAt)).toISOString()}`);
+
+    await h.clock.set(Date.parse(endsAt) - 1);
+    await h.router.flushDue();
+    await h.bus.drain(5_000);
+    t.equal(h.notifications.length, 0, 'still held a millisecond before 06:00');
+    await h.advance(1);
+    t.equal(h.notifications.length, 1, 'delivered at 06:00 local time');
+    t.same(reasonsOf(h.decisions, 'HighCPU-web-1'), ['blackout_window', 'first_notification']);
+  });
+}
+
+t.test('router drops a repeated firing as duplicate', async (t) => {
+  const h = await harness(t, routerConfig({ group_wait: '0s', group_interval: '1m' }));
+  await h.publish([transition('web-1', 'firing', T0)]);
+  await h.advance(1);
+  t.equal(h.notifications.length, 1);
+
+  // Resolved and firing again before the group's next flush: the resolution is superseded, and the firing was notified within repeat_interval.
+  await h.publish([transition('web-1', 'resolved', T0 + 10_000, { activeAt: T0 })]);
+  await h.publish([transition('web-1', 'firing', T0 + 20_000)]);
+  await h.advance(60_000);
+  t.equal(h.notifications.length, 1, 'nothing new to tell');
+  const duplicates = h.decisions.filter((decision) => decision.reason === 'duplicate');
+  t.same(
+    duplicates.map((decision) => decision.state),
+    ['resolved', 'firing'],
+  );
+  t.match(duplicates[0]!.detail, /superseded by the firing transition/);
+  t.match(duplicates[1]!.detail, /notified as firing at .* within repeat_interval/);
+});
+
+t.test('flushCutoff follows the read position', async (t) => {
+  t.equal(flushCutoff(T0, undefined), T0, 'before the subscription exists');
+  t.equal(flushCutoff(T0, { records: 0, lastHandledTimestamp: T0 - 60_000 }), T0, 'caught up');
+  t.equal(flushCutoff(T0, { records: 40, lastHandledTimestamp: T0 - 5_000 }), T0 - 5_000, 'behind: up to what was read');
+  t.equal(flushCutoff(T0, { records: 40, lastHandledTimestamp: T0 + 5_000 }), T0, 'never later than now');
+  t.equal(flushCutoff(T0, { records: 40, lastHandledTimestamp: 0 }), T0 - MAX_LAG_WAIT_MS, 'at most MAX_LAG_WAIT_MS behind');
+});
+
+t.test('router behind holds a due group', async (t) => {
+  const h = await harness(t, routerConfig({ group_wait: '30s' }));
+  await h.publish([transition('web-1', 'firing', T0)]);
+
+  // The router has read only what was published until T0 + 10 s; the rest of the storm is still on the bus.
+  h.lag = { records: 120, lastHandledTimestamp: T0 + 10_000 };
+  await h.advance(30_000);
+  t.equal(h.notifications.length, 0, 'held at its due time');
+
+  await h.publish([transition('web-2', 'firing', T0 + 25_000)]);
+  h.lag = { records: 3, lastHandledTimestamp: T0 + 30_000 };
+  await h.advance(1);
+  t.equal(h.notifications.length, 1, 'flushed once the router read past its due time');
+  t.same(h.notifications[0]!.alerts!.map((alert) => alert.agentId), ['web-1', 'web-2'], 'with the transition read late');
+});
+
+t.test('router behind waits at most MAX_LAG_WAIT_MS', async (t) => {
+  const h = await harness(t, routerConfig({ group_wait: '30s' }));
+  await h.publish([transition('web-1', 'firing', T0)]);
+  h.lag = { records: 10_000, lastHandledTimestamp: T0 };
+
+  await h.advance(30_000 + MAX_LAG_WAIT_MS - 1);
+  t.equal(h.notifications.length, 0, 'held while the router stays behind');
+  await h.advance(1);
+  t.equal(h.notifications.length, 1, 'flushed MAX_LAG_WAIT_MS after its due time');
 });

@@ -31,12 +31,14 @@ export interface RouterDeps {
 }
 
 export interface RunningRouter extends Subscription {
-  /** Flushes every group that is due now; the router's timer calls it every tick_interval. */
+  /** Flushes the groups that are due, see flushCutoff; the router's timer calls it every tick_interval. */
   flushDue(): Promise<void>;
 }
 
 /** Groups due at once that one tick flushes at most; the rest wait for the next tick. */
 const MAX_GROUPS_PER_TICK = 1_000;
+/** How long past its due time a group waits at most for a router that is behind on the alerts topic, see flushCutoff. */
+export const MAX_LAG_WAIT_MS = 30_000;
 /** How long per-fingerprint records (flapping history, the last transition seen) are kept after their last change. */
 const TRACK_TTL_MS = 7 * 86_400_000;
 
@@ -50,6 +52,9 @@ const TRACK_TTL_MS = 7 * 86_400_000;
  * Every tick it flushes the groups that are due: suppression stages
  * (inhibition, silences, blackout windows, flapping), dedup against
  * repeat_interval, then one notification per group and receiver.
+ *
+ * A router that is behind on the alerts topic delays due groups until it has
+ * read what was published before they were due (flushCutoff).
  *
  * Every decision goes to the decisions topic. Groups, flapping history and
  * inhibition sources live in the router state store, so a restarted router
@@ -165,13 +170,22 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
   };
 
   let flushing: Promise<void> | undefined;
+  let subscription: Subscription | undefined;
   const runFlush = async (): Promise<void> => {
     await silences.refresh();
     if (config.inhibit_rules.length > 0) {
       const sources = await state.listSources();
       inhibition.setSources([...sources.values()].map((text) => JSON.parse(text) as InhibitionSource));
     }
-    for (const groupId of await state.dueGroups(clock.now(), MAX_GROUPS_PER_TICK)) {
+
+    const now = clock.now();
+    const lag = subscription?.lag();
+    const cutoff = flushCutoff(now, lag);
+    if (cutoff < now) {
+      logger.debug({ unreadRecords: lag?.records, readUpTo: lag?.lastHandledTimestamp, delayMs: now - cutoff }, 'delaying due groups until the router has read the transitions published before they were due');
+    }
+
+    for (const groupId of await state.dueGroups(cutoff, MAX_GROUPS_PER_TICK)) {
       try {
         await flushOne(groupId);
       } catch (error) {
@@ -198,19 +212,39 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
   };
   timer = clock.setTimeout(tick, config.tick_interval).unref();
 
-  const subscription = await bus.subscribe({ topic: deps.alertsTopic, group: deps.group, handle });
+  subscription = await bus.subscribe({ topic: deps.alertsTopic, group: deps.group, handle });
+  const alertsSubscription = subscription;
   logger.info({ routes: tree.root.children.length, blackoutWindows: config.blackout_windows.length, inhibitRules: config.inhibit_rules.length }, 'router started');
 
   return {
     flushDue,
-    lag: (): SubscriptionLag => subscription.lag(),
+    lag: (): SubscriptionLag => alertsSubscription.lag(),
     close: async (): Promise<void> => {
       stopped = true;
       timer?.cancel();
-      await subscription.close();
+      await alertsSubscription.close();
       while (flushing) await flushing;
     },
   };
+}
+
+/**
+ * Returns the latest due time of the groups to flush now. group_wait counts
+ * from when the router reads a group's first transition, so a router that
+ * falls behind during a storm would flush groups before reading transitions
+ * that reached the bus in time for them, and split them. While the router
+ * has unread records, a group is flushed only once the router has handled
+ * records published at or after its due time, and at most MAX_LAG_WAIT_MS
+ * after it. The bus timestamps records with its clock, which is the same
+ * wall clock as the router's in both deployments.
+ *
+ * NOTE: with several router replicas each replica measures only its own lag,
+ * so a replica that is caught up may flush a group whose transitions wait on
+ * another replica's partitions.
+ */
+export function flushCutoff(now: number, lag: SubscriptionLag | undefined): number {
+  if (!lag || lag.records === 0) return now;
+  return Math.max(now - MAX_LAG_WAIT_MS, Math.min(now, lag.lastHandledTimestamp));
 }
 
 function decode(record: DeliveredRecord, logger: Logger): AlertEvent | undefined {

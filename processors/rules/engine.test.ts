@@ -312,3 +312,20 @@ t.test('RuleEngine z-score outliers with minimum samples', async (t) => {
     t.ok(Number(states[0]!.split(':')[2]) > 3, `${fn}: the event carries the score as its value`);
   }
 });
+
+t.test('RuleEngine names the outlier metric', async (t) => {
+  const engine = new RuleEngine(
+    rules(`
+- { name: Slow, condition: "cpu_usage > 90 and robust_zscore(latency_ms, 10m) > 3", severity: warning }
+- { name: Busy, condition: "cpu_usage > 90", severity: warning }
+`),
+    { allowedLatenessMs: MINUTE },
+  );
+  for (let i = 0; i < 10; i++) engine.observe(batch('web-1', T0 + i * 10 * SECOND, { cpu_usage: 50, latency_ms: 10 + (i % 3) }));
+
+  const events = engine.observe(batch('web-1', T0 + 100 * SECOND, { cpu_usage: 95, latency_ms: 500 }));
+  const byRule = new Map(events.map((event) => [event.rule, event]));
+  t.equal(byRule.get('Slow')?.outlierMetric, 'latency_ms', 'the metric of the robust_zscore call, not the anchor cpu_usage');
+  t.ok(byRule.has('Busy'), 'the threshold rule fired too');
+  t.notOk('outlierMetric' in byRule.get('Busy')!, 'absent without zscore or robust_zscore');
+});

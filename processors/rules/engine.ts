@@ -10,7 +10,7 @@ import { type AbsentDeadline, type AgentState, type AnchoredRule, type InstanceS
 import { BoundContext, lastReceivedAt } from './context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { evaluateLifecycle, newLifecycle } from './lifecycle.js';
-import { type RuntimeRule, toRuntimeRule, windowKey } from './runtime-rule.js';
+import { outlierMetric, type RuntimeRule, toRuntimeRule, windowKey } from './runtime-rule.js';
 import { type AgentSnapshot, type InstanceSnapshot, toSnapshotTime } from './snapshot.js';
 
 export interface RuleEngineOptions {
@@ -533,7 +533,7 @@ export class RuleEngine {
     for (const [name, template] of Object.entries(rule.annotations)) annotations[name] = renderTemplate(template, data);
     if (reason) annotations.reason = reason;
 
-    return {
+    const event: AlertEvent = {
       version: 1,
       fingerprint: instance.fingerprint,
       sequence: instance.lifecycle.sequence,
@@ -549,6 +549,9 @@ export class RuleEngine {
       at,
       notify: rule.notify,
     };
+    const outlier = outlierMetric(rule.condition.compiled);
+    if (outlier !== undefined) event.outlierMetric = outlier;
+    return event;
   }
 
   /** The resolution of a firing alert whose rule was removed. */

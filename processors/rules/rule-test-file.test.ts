@@ -196,7 +196,7 @@ t.test('test file structure errors', async (t) => {
   t.same(errorsOf('rule_files: [a.yml]\ntests:\n  - name: t\n    alert_rule_test:\n      - { eval_time: 1m }\n'), [
     [5, 9, "missing 'alertname': name the rule whose alerts to check, as in alertname: HighCPU"],
   ]);
-  t.same(errorsOf('rule_files: [a.yml]\ntests: [a: b'), [[2, 13, 'invalid YAML: flow sequence in block collection must be sufficiently indented and end with a ]']]);
+  t.same(errorsOf('rule_files: [a.yml]\ntests: [a: b'), [[2, 8, 'invalid YAML: the [ opened here is never closed; add ] after its last item']]);
 });
 
 t.test('seriesText sorts labels', async (t) => {

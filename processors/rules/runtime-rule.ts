@@ -29,6 +29,14 @@ export interface RuntimeRule {
   lifecycle: LifecycleRule;
 }
 
+/** Returns the metric of the condition's first zscore or robust_zscore call, or undefined when it calls neither. */
+export function outlierMetric(condition: CompiledCondition): string | undefined {
+  for (const spec of condition.windows) {
+    if ((spec.fn === 'zscore' || spec.fn === 'robust_zscore') && spec.selector !== null) return condition.selectors[spec.selector]!.metric;
+  }
+  return undefined;
+}
+
 /** Identifies a window computation over a series; rules reading the same one share it. */
 export const windowKey = (spec: WindowSpec): string => `${spec.fn}:${spec.rangeMs}:${spec.param ?? ''}`;
 

@@ -27,6 +27,12 @@ t.test('registry rejects an unknown type', async (t) => {
   const result = receiversSchema.safeParse([{ name: 'pager', type: 'carrier-pigeon' }]);
   t.equal(result.success, false);
   t.match(result.error?.issues[0]?.path, [0, 'type']);
+  t.equal(
+    result.error?.issues[0]?.message,
+    'unknown channel type "carrier-pigeon"; expected one of console, webhook, slack, email, telegram or module (type: module loads a channel from an ES module you provide)',
+  );
+  const missing = receiversSchema.safeParse([{ name: 'pager' }]);
+  t.match(missing.error?.issues[0]?.message, /^missing channel type; expected one of console, /);
 });
 
 t.test('registry reads a rate limit per receiver', async (t) => {

@@ -34,22 +34,36 @@ const receiverFields = {
   rate_limit: rateLimitSchema.optional(),
 };
 
+/** Names `type` and its accepted values when a receiver's type is missing or unknown, which zod reports as "Invalid discriminator value". */
+function unknownTypeMessage(issue: { code: string; input?: unknown; note?: string }): string | undefined {
+  if (issue.code !== 'invalid_union' || issue.note !== 'No matching discriminator') return undefined;
+  const names = Object.keys(CHANNEL_TYPES);
+  const expected = `expected one of ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (type: module loads a channel from an ES module you provide)`;
+  const type = (issue.input as { type?: unknown } | undefined)?.type;
+  return type === undefined ? `missing channel type; ${expected}` : `unknown channel type ${JSON.stringify(type)}; ${expected}`;
+}
+
 /** One receiver: a name that alert rules refer to in `notify`, and a channel type with its settings. */
-export const receiverConfigSchema = z.discriminatedUnion('type', [
-  consoleChannel.configSchema.extend(receiverFields),
-  webhookChannel.configSchema.extend(receiverFields),
-  slackChannel.configSchema.extend(receiverFields),
-  emailChannel.configSchema.extend(receiverFields),
-  telegramChannel.configSchema.extend(receiverFields),
-  moduleChannel.configSchema.extend(receiverFields),
-]);
+export const receiverConfigSchema = z.discriminatedUnion(
+  'type',
+  [
+    consoleChannel.configSchema.extend(receiverFields),
+    webhookChannel.configSchema.extend(receiverFields),
+    slackChannel.configSchema.extend(receiverFields),
+    emailChannel.configSchema.extend(receiverFields),
+    telegramChannel.configSchema.extend(receiverFields),
+    moduleChannel.configSchema.extend(receiverFields),
+  ],
+  { error: unknownTypeMessage },
+);
 
 export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
 
 /** Receivers with unique names. */
 export const receiversSchema = z
   .array(receiverConfigSchema)
-  .default([])
+  // The router sends to console unless told otherwise, so a run without a configuration file starts.
+  .prefault([{ name: 'console', type: 'console' }])
   .superRefine((receivers, context) => {
     const seen = new Set<string>();
     receivers.forEach((receiver, index) => {

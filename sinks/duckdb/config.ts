@@ -6,14 +6,18 @@ import { z } from 'zod';
  *
  * ```yaml
  * duckdb:
- *   path: ./data/fleetpulse.duckdb
+ *   path: fleetpulse.duckdb
  *   threads: 2
  * ```
  */
 export const duckdbConfigSchema = z
   .strictObject({
-    /** Database file; its directory is created when missing. `:memory:` keeps everything in memory. */
-    path: z.string().min(1).default('./data/fleetpulse.duckdb'),
+    /**
+     * Database file; its directory is created when missing. `:memory:` keeps
+     * everything in memory. `fleetpulse run` resolves a relative path against
+     * data_dir, so the default is `<data_dir>/fleetpulse.duckdb`.
+     */
+    path: z.string().min(1).default('fleetpulse.duckdb'),
     /** Worker threads DuckDB may use for queries and checkpoints; DuckDB's default (one per core) when absent. */
     threads: z.number().int().min(1).max(256).optional(),
     /** DuckDB's memory limit, such as `1GB`; DuckDB's default (80% of RAM) when absent. */

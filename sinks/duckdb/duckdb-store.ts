@@ -5,9 +5,11 @@ import type { Logger } from '../../pipeline/log/logger.js';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
 import type { Decision } from '../../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../../pipeline/messages/metric-batch.js';
+import type { CellAgent, Heatmap, HeatmapCellQuery, HeatmapQuery, OutlierMark, OutlierMarkQuery } from '../../pipeline/store/heatmap.js';
 import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
 import type { DeliveryQuery, DeliveryReader } from '../store-queries.js';
 import type { DuckDBConfig } from './config.js';
+import { DuckDBHeatmapQueries } from './heatmap-query.js';
 import { IdIndex } from './id-index.js';
 import { DuckDBQueries } from './query.js';
 import { SampleWriter, STRING_MAP, toMapValue } from './sample-writer.js';
@@ -19,8 +21,8 @@ export interface DuckDBStoreOptions {
 }
 
 const INSERT_ALERT = `INSERT OR IGNORE INTO alerts
-  (ts, fingerprint, sequence, rule, state, severity, agent, value, active_at, labels, tags, annotations, notify)
-  VALUES (epoch_ms($1), $2, $3, $4, $5, $6, $7, $8, epoch_ms($9), $10, $11, $12, $13)`;
+  (ts, fingerprint, sequence, rule, state, severity, agent, value, active_at, labels, tags, annotations, notify, outlier_metric)
+  VALUES (epoch_ms($1), $2, $3, $4, $5, $6, $7, $8, epoch_ms($9), $10, $11, $12, $13, $14)`;
 
 const INSERT_DELIVERY = `INSERT OR IGNORE INTO deliveries
   (ts, idempotency_key, fingerprint, receiver, channel, outcome, attempts, error)
@@ -48,6 +50,7 @@ export class DuckDBStore implements Store, DeliveryReader {
   private instance?: DuckDBInstance;
   private writeConnection?: DuckDBConnection;
   private queries?: DuckDBQueries;
+  private heatmapQueries?: DuckDBHeatmapQueries;
   private readConnection?: DuckDBConnection;
   private readonly index = new IdIndex();
   private sampleWriter?: SampleWriter;
@@ -78,6 +81,7 @@ export class DuckDBStore implements Store, DeliveryReader {
 
     this.readConnection = await instance.connect();
     this.queries = new DuckDBQueries(this.readConnection);
+    this.heatmapQueries = new DuckDBHeatmapQueries(this.readConnection);
     this.writeConnection = writeConnection;
     this.sampleWriter = new SampleWriter(writeConnection, this.index);
     this.instance = instance;
@@ -108,8 +112,9 @@ export class DuckDBStore implements Store, DeliveryReader {
             toMapValue(event.tags),
             toMapValue(event.annotations),
             listValue(event.notify ?? []),
+            event.outlierMetric ?? null,
           ],
-          [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, BIGINT, STRING_MAP, STRING_MAP, STRING_MAP, LIST(VARCHAR)],
+          [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, BIGINT, STRING_MAP, STRING_MAP, STRING_MAP, LIST(VARCHAR), VARCHAR],
         );
         await statement.run();
       }
@@ -176,6 +181,18 @@ export class DuckDBStore implements Store, DeliveryReader {
     return this.requireQueries().queryDeliveries(query);
   }
 
+  queryHeatmap(query: HeatmapQuery): Promise<Heatmap> {
+    return this.requireHeatmapQueries().queryHeatmap(query);
+  }
+
+  queryHeatmapCell(query: HeatmapCellQuery): Promise<CellAgent[]> {
+    return this.requireHeatmapQueries().queryHeatmapCell(query);
+  }
+
+  queryOutlierMarks(query: OutlierMarkQuery): Promise<OutlierMark[]> {
+    return this.requireHeatmapQueries().queryOutlierMarks(query);
+  }
+
   /** Waits for the writes already queued, checkpoints the write-ahead log into the file and closes it. */
   async close(): Promise<void> {
     if (this.closed || !this.instance) return;
@@ -194,6 +211,7 @@ export class DuckDBStore implements Store, DeliveryReader {
     this.instance.closeSync();
     this.instance = undefined;
     this.queries = undefined;
+    this.heatmapQueries = undefined;
   }
 
   /**
@@ -233,5 +251,10 @@ export class DuckDBStore implements Store, DeliveryReader {
   private requireQueries(): DuckDBQueries {
     if (!this.queries) throw new Error('DuckDBStore.init() must complete before queries');
     return this.queries;
+  }
+
+  private requireHeatmapQueries(): DuckDBHeatmapQueries {
+    if (!this.heatmapQueries) throw new Error('DuckDBStore.init() must complete before queries');
+    return this.heatmapQueries;
   }
 }

@@ -70,7 +70,7 @@ export class DuckDBQueries {
     ]);
     const reader = await this.connection.runAndReadAll(
       `SELECT epoch_ms(a.ts) AS ts, a.fingerprint, a.sequence, a.rule, a.state, a.severity, a.agent, a.value,
-              epoch_ms(a.active_at) AS active_at, a.labels, a.tags, a.annotations, a.notify
+              epoch_ms(a.active_at) AS active_at, a.labels, a.tags, a.annotations, a.notify, a.outlier_metric
        FROM alerts a
        ${where.sql}
        ORDER BY a.ts DESC, a.sequence DESC
@@ -78,22 +78,26 @@ export class DuckDBQueries {
       { ...where.values, limit },
       { ...where.types, limit: INTEGER },
     );
-    return reader.getRowObjectsJS().map((row) => ({
-      version: 1,
-      fingerprint: row.fingerprint as string,
-      sequence: Number(row.sequence),
-      rule: row.rule as string,
-      state: row.state as AlertState,
-      severity: row.severity as Severity,
-      agentId: row.agent as string,
-      labels: fromMapEntries(row.labels),
-      tags: fromMapEntries(row.tags),
-      annotations: fromMapEntries(row.annotations),
-      notify: row.notify as string[],
-      value: row.value === null ? Number.NaN : (row.value as number),
-      activeAt: Number(row.active_at),
-      at: Number(row.ts),
-    }));
+    return reader.getRowObjectsJS().map((row) => {
+      const event: AlertEvent = {
+        version: 1,
+        fingerprint: row.fingerprint as string,
+        sequence: Number(row.sequence),
+        rule: row.rule as string,
+        state: row.state as AlertState,
+        severity: row.severity as Severity,
+        agentId: row.agent as string,
+        labels: fromMapEntries(row.labels),
+        tags: fromMapEntries(row.tags),
+        annotations: fromMapEntries(row.annotations),
+        notify: row.notify as string[],
+        value: row.value === null ? Number.NaN : (row.value as number),
+        activeAt: Number(row.active_at),
+        at: Number(row.ts),
+      };
+      if (row.outlier_metric !== null) event.outlierMetric = row.outlier_metric as string;
+      return event;
+    });
   }
 
   async queryDeliveries(query: DeliveryQuery): Promise<DeliveryRecord[]> {

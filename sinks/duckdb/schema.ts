@@ -63,8 +63,11 @@ export const CREATE_TABLES = [
     tags MAP(VARCHAR, VARCHAR) NOT NULL,
     annotations MAP(VARCHAR, VARCHAR) NOT NULL,
     notify VARCHAR[] NOT NULL,
+    outlier_metric VARCHAR,
     PRIMARY KEY (fingerprint, sequence)
   )`,
+  // Files created before the column existed get it here.
+  `ALTER TABLE alerts ADD COLUMN IF NOT EXISTS outlier_metric VARCHAR`,
   `CREATE TABLE IF NOT EXISTS deliveries (
     ts TIMESTAMP NOT NULL,
     idempotency_key VARCHAR NOT NULL,

@@ -45,7 +45,11 @@ export function encodeSampleRow(buffer: SenderBuffer, table: string, batch: Inge
   buffer.floatColumn('value', sample.value).timestampColumn('received_at', batch.receivedAt, 'ms').at(sample.ts, 'ms');
 }
 
-/** Appends one alerts row; annotations and notify are JSON text, labels and tags `label_*` and `tag_*` symbols. */
+/**
+ * Appends one alerts row. Annotations and notify are JSON text, labels and
+ * tags `label_*` and `tag_*` symbols. `outlier_metric` is left null when the
+ * event has none.
+ */
 export function encodeAlertRow(buffer: SenderBuffer, table: string, event: AlertEvent, skipped: SkippedColumns): void {
   buffer
     .table(table)
@@ -54,6 +58,7 @@ export function encodeAlertRow(buffer: SenderBuffer, table: string, event: Alert
     .symbol('state', event.state)
     .symbol('severity', event.severity)
     .symbol('agent', event.agentId);
+  if (event.outlierMetric !== undefined) buffer.symbol('outlier_metric', event.outlierMetric);
   writeMapSymbols(buffer, TAG_COLUMN_PREFIX, event.tags, skipped);
   writeMapSymbols(buffer, LABEL_COLUMN_PREFIX, event.labels, skipped);
   buffer

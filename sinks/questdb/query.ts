@@ -121,7 +121,7 @@ export class QuestDBQueries {
     });
     return result.rows.map((row) => {
       const { tags, labels } = mapsFromColumns(row);
-      return {
+      const event: AlertEvent = {
         version: 1,
         fingerprint: row.fingerprint as string,
         sequence: row.sequence as number,
@@ -138,6 +138,8 @@ export class QuestDBQueries {
         activeAt: row.active_at as number,
         at: row.ts as number,
       };
+      if (row.outlier_metric !== null && row.outlier_metric !== undefined) event.outlierMetric = row.outlier_metric as string;
+      return event;
     });
   }
 

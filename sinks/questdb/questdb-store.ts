@@ -5,10 +5,12 @@ import type { Logger } from '../../pipeline/log/logger.js';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
 import type { Decision } from '../../pipeline/messages/decision.js';
 import type { IngestedBatch } from '../../pipeline/messages/metric-batch.js';
+import type { CellAgent, Heatmap, HeatmapCellQuery, HeatmapQuery, OutlierMark, OutlierMarkQuery } from '../../pipeline/store/heatmap.js';
 import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, Store, StoredSample } from '../../pipeline/store/store.js';
 import type { DeliveryQuery, DeliveryReader } from '../store-queries.js';
 import type { QuestDBConfig } from './config.js';
 import { encodeAlertRow, encodeDecisionRow, encodeDeliveryRow, encodeSampleRow, SkippedColumns } from './encoding.js';
+import { QuestDBHeatmapQueries } from './heatmap-query.js';
 import { createQueryPool, QuestDBQueries } from './query.js';
 import { createTableStatements, type QuestDBTables, tableNames } from './schema.js';
 import { IlpWriter } from './writer.js';
@@ -42,6 +44,7 @@ export class QuestDBStore implements Store, DeliveryReader {
   private readonly writer: IlpWriter;
   private pool?: pg.Pool;
   private queries?: QuestDBQueries;
+  private heatmapQueries?: QuestDBHeatmapQueries;
 
   constructor(private readonly options: QuestDBStoreOptions) {
     const { config } = options;
@@ -63,6 +66,7 @@ export class QuestDBStore implements Store, DeliveryReader {
       this.pool = createQueryPool(config.pg, config.pool_size, config.request_timeout);
       this.pool.on('error', (error) => this.options.logger.warn({ error: error.message }, 'idle QuestDB query connection failed'));
       this.queries = new QuestDBQueries(this.pool, this.tables);
+      this.heatmapQueries = new QuestDBHeatmapQueries(this.pool, this.tables);
     }
 
     for (const statement of createTableStatements(this.tables)) {
@@ -129,6 +133,18 @@ export class QuestDBStore implements Store, DeliveryReader {
     return this.requireQueries().queryDeliveries(query);
   }
 
+  queryHeatmap(query: HeatmapQuery): Promise<Heatmap> {
+    return this.requireHeatmapQueries().queryHeatmap(query);
+  }
+
+  queryHeatmapCell(query: HeatmapCellQuery): Promise<CellAgent[]> {
+    return this.requireHeatmapQueries().queryHeatmapCell(query);
+  }
+
+  queryOutlierMarks(query: OutlierMarkQuery): Promise<OutlierMark[]> {
+    return this.requireHeatmapQueries().queryOutlierMarks(query);
+  }
+
   /** WAL transactions of this store's tables that QuestDB has committed but not applied yet. */
   pendingWalTransactions(): Promise<number> {
     return this.requireQueries().pendingWalTransactions(Object.values(this.tables));
@@ -139,6 +155,7 @@ export class QuestDBStore implements Store, DeliveryReader {
     await this.pool?.end();
     this.pool = undefined;
     this.queries = undefined;
+    this.heatmapQueries = undefined;
   }
 
   /**
@@ -183,5 +200,10 @@ export class QuestDBStore implements Store, DeliveryReader {
   private requireQueries(): QuestDBQueries {
     if (!this.queries) throw new Error('QuestDBStore.init() must complete before queries');
     return this.queries;
+  }
+
+  private requireHeatmapQueries(): QuestDBHeatmapQueries {
+    if (!this.heatmapQueries) throw new Error('QuestDBStore.init() must complete before queries');
+    return this.heatmapQueries;
   }
 }

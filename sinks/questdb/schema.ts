@@ -22,7 +22,9 @@ export const LABEL_COLUMN_PREFIX = 'label_';
  * first time instead of adding copies:
  * - metrics: one row per (ts, agent, metric, series), where `series` is the
  *   canonical label-set key (see labelSetKey);
- * - alerts: one row per transition (ts, fingerprint, sequence);
+ * - alerts: one row per transition (ts, fingerprint, sequence). ILP adds
+ *   `outlier_metric` to an alerts table created before that column existed,
+ *   with the first alert that carries it;
  * - deliveries: one row per (ts, idempotency_key);
  * - decisions: one row per (ts, id), where `id` hashes the decision's fields.
  *
@@ -49,6 +51,7 @@ export function createTableStatements(tables: QuestDBTables): string[] {
       state SYMBOL,
       severity SYMBOL,
       agent SYMBOL,
+      outlier_metric SYMBOL,
       sequence LONG,
       value DOUBLE,
       active_at TIMESTAMP,

@@ -20,11 +20,25 @@ export async function enrollAgent(config: FleetpulseConfig, agentId: string): Pr
   }
 }
 
+/**
+ * Creates operator client credentials with `scopes` in the pipeline's
+ * credential store, as `fleetpulse credentials create --client NAME` would.
+ */
+export async function enrollOperator(config: FleetpulseConfig, name: string, scopes: string[] = ['read']): Promise<{ client_id: string; client_secret: string }> {
+  const store = openCredentialStore(config);
+  try {
+    const { record, clientSecret } = await createCredential(store, { agentId: name, scopes }, { scryptCost: TEST_SCRYPT_COST });
+    return { client_id: record.clientId, client_secret: clientSecret };
+  } finally {
+    await store.close();
+  }
+}
+
 /** Requests to the pipeline's gateway over HTTPS, trusting its local CA. */
 export function gatewayClient(config: FleetpulseConfig, gatewayUrl: string) {
   const client = new GatewayHttpClient({ caFile: localTlsPaths(config.data_dir).caCert });
   return {
-    get: (path: string): Promise<HttpResponse> => client.request({ method: 'GET', url: `${gatewayUrl}${path}`, headers: {} }),
+    get: (path: string, headers: Record<string, string> = {}): Promise<HttpResponse> => client.request({ method: 'GET', url: `${gatewayUrl}${path}`, headers }),
     post: (path: string, headers: Record<string, string>, body: string): Promise<HttpResponse> => client.request({ method: 'POST', url: `${gatewayUrl}${path}`, headers, body }),
     /** Obtains an access token through POST /oauth/token. */
     token: async (credentials: { client_id: string; client_secret: string }): Promise<string> => {

@@ -1,32 +1,62 @@
+import type { AlertState, Severity } from '../../../pipeline/messages/alert-event.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
+import { alertGroup, groupName } from '../group.js';
+
+/** Alerts listed in one log line; the rest of a larger group are only counted, so that a storm does not write megabyte lines. */
+export const CONSOLE_MAX_ALERTS = 100;
+
+/** One alert as the console line lists it. */
+export interface ConsoleAlert {
+  fingerprint: string;
+  sequence: number;
+  state: AlertState;
+  rule: string;
+  severity: Severity;
+  agentId: string;
+  value: number;
+  labels: Record<string, string>;
+  tags: Record<string, string>;
+}
 
 /** Log fields of a console notification. */
 export interface ConsoleLine {
   fields: {
     idempotencyKey: string;
     receiver: string;
-    fingerprint: string;
-    sequence: number;
-    state: string;
-    rule: string;
-    severity: string;
-    agentId: string;
-    value: number;
+    groupKey?: string;
+    groupLabels: Record<string, string>;
+    status: 'firing' | 'resolved';
+    /** Alerts in the group, listed or not. */
+    alertCount: number;
+    firing: number;
+    resolved: number;
+    alerts: ConsoleAlert[];
+    /** Alerts beyond CONSOLE_MAX_ALERTS, counted but not listed. */
+    omittedAlerts: number;
   };
   message: string;
 }
 
 /**
- * Picks the fields that identify the alert and its transition. Labels, tags
- * and annotations stay out: rule authors fill them from templates and agent
- * tags, so they may carry text that does not belong in a shared log.
+ * Picks the fields that identify the group and each alert's transition,
+ * with the alert's labels and the agent's tags. Annotations stay out: rule
+ * authors fill them from templates, so they may carry text that does not
+ * belong in a shared log.
  */
 export function encodeConsoleLine(notification: Notification): ConsoleLine {
-  const { alert } = notification;
-  return {
-    fields: {
-      idempotencyKey: notification.idempotencyKey,
-      receiver: notification.receiver,
+  const group = alertGroup(notification);
+  const listed = group.alerts.slice(0, CONSOLE_MAX_ALERTS);
+  const [first] = group.alerts;
+
+  const fields: ConsoleLine['fields'] = {
+    idempotencyKey: notification.idempotencyKey,
+    receiver: notification.receiver,
+    groupLabels: group.groupLabels,
+    status: group.status,
+    alertCount: group.alerts.length,
+    firing: group.firing,
+    resolved: group.resolved,
+    alerts: listed.map((alert) => ({
       fingerprint: alert.fingerprint,
       sequence: alert.sequence,
       state: alert.state,
@@ -34,7 +64,16 @@ export function encodeConsoleLine(notification: Notification): ConsoleLine {
       severity: alert.severity,
       agentId: alert.agentId,
       value: alert.value,
-    },
-    message: `alert ${alert.rule} ${alert.state} on ${alert.agentId}`,
+      labels: alert.labels,
+      tags: alert.tags,
+    })),
+    omittedAlerts: group.alerts.length - listed.length,
   };
+  if (group.groupKey !== undefined) fields.groupKey = group.groupKey;
+
+  const message =
+    group.alerts.length === 1 && first
+      ? `alert ${first.rule} ${first.state} on ${first.agentId}`
+      : `alert group ${groupName(group)} ${group.status}: ${group.alerts.length} alerts, ${group.firing} firing, ${group.resolved} resolved`;
+  return { fields, message };
 }

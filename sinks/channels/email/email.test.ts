@@ -6,8 +6,9 @@ import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
 import { closedPort } from '../test-support/loopback-server.js';
-import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, hostileNotification, sampleNotification } from '../test-support/notifications.js';
+import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, groupNotification, hostileNotification, sampleNotification } from '../test-support/notifications.js';
 import { type MimeEntity, type SmtpCapture, parseMime, startSmtpCapture } from '../test-support/smtp-capture.js';
+import { EMAIL_MAX_ALERTS } from './encode.js';
 
 const PASSWORD = 'smtp-S3cr3t-password';
 const CREDENTIALS = { user: 'alerts@example.com', password: PASSWORD };
@@ -111,6 +112,71 @@ t.test('email escapes hostile text in HTML', async (t) => {
 
   t.match(text, `Disk<Full>&Co on ${HOSTILE_AGENT}`, 'text part as written');
   t.match(text, '  summary: Disk 🔥 almost full 💾\n    line two\n    \n    line four', 'continuation lines indented');
+});
+
+t.test('email lists every alert of a group', async (t) => {
+  const capture = await startSmtpCapture(t, CREDENTIALS);
+  await (await email(capture.port)).deliver(groupNotification('oncall-mail', 3, { resolved: 1 }));
+
+  const { mail, text, html } = received(t, capture);
+  t.equal(mail.header('subject'), '[FIRING:2] HighCPU: 3 alerts, 2 firing, 1 resolved');
+  t.equal(mail.header('x-fleetpulse-group-key'), 'root/oncall-mail:{alertname="HighCPU"}');
+  t.equal(mail.header('x-fleetpulse-idempotency-key'), 'group-key-3:oncall-mail');
+  t.equal(mail.header('x-fleetpulse-fingerprint'), undefined, 'no single fingerprint for a group');
+  t.match(mail.header('references'), /^<group-[0-9a-f]{32}@example\.com>$/);
+
+  t.match(text, 'FIRING:2: HighCPU\n3 alerts: 2 firing, 1 resolved\nGrouped by: alertname=HighCPU\n');
+  t.match(text, '--- Alert 1 of 3 ---\nRESOLVED: HighCPU on web-1\n');
+  t.match(text, '--- Alert 3 of 3 ---\nFIRING: HighCPU on web-3\n');
+  for (let index = 1; index <= 3; index++) {
+    t.match(text, `  summary: CPU above 90% on web-${index}\n`, `alert ${index} annotation in text`);
+    t.match(text, `Tags\n  env=prod\n  rack=r${index}\n`, `alert ${index} tags in text`);
+    t.match(html, `<h3 style="color:${index === 1 ? '#2E7D32' : index === 2 ? '#EF6C00' : '#C62828'}">${index === 1 ? 'RESOLVED' : 'FIRING'}: HighCPU on web-${index}</h3>`, `alert ${index} heading in HTML`);
+    t.match(html, `>rack</th><td style="padding:2px 12px 2px 0;vertical-align:top">r${index}</td>`, `alert ${index} tags in HTML`);
+  }
+  t.match(text, 'Fingerprint fp-cpu-web-2, transition 1\n');
+  t.match(text, /\nGroup root\/oncall-mail:\{alertname="HighCPU"\}, receiver oncall-mail\n$/);
+  t.match(html, '<h2 style="color:#C62828">FIRING:2: HighCPU</h2>');
+  t.match(html, '<h4>Tags</h4>');
+});
+
+t.test('email threads the notifications of a group', async (t) => {
+  const capture = await startSmtpCapture(t, CREDENTIALS);
+  const channel = await email(capture.port);
+  await channel.deliver(groupNotification('oncall-mail', 2));
+  await channel.deliver({ ...groupNotification('oncall-mail', 3, { resolved: 3 }), idempotencyKey: 'group-key-resolved:oncall-mail' });
+
+  const [firing, resolved] = capture.messages.map((message) => parseMime(message.raw));
+  t.equal(resolved!.header('subject'), '[RESOLVED] HighCPU: 3 alerts, 0 firing, 3 resolved');
+  t.equal(resolved!.header('references'), firing!.header('references'), 'same thread');
+  t.not(resolved!.header('message-id'), firing!.header('message-id'), 'new message');
+});
+
+t.test('email names alerts beyond its limit', async (t) => {
+  const capture = await startSmtpCapture(t, CREDENTIALS);
+  await (await email(capture.port)).deliver(groupNotification('oncall-mail', EMAIL_MAX_ALERTS + 30));
+
+  const { text, html } = received(t, capture);
+  t.equal((text.match(/^--- Alert \d+ of 130 ---$/gm) ?? []).length, EMAIL_MAX_ALERTS, `${EMAIL_MAX_ALERTS} alerts in full`);
+  t.match(text, `--- Alert 100 of 130 ---\nFIRING: HighCPU on web-100\n`);
+  t.notMatch(text, 'FIRING: HighCPU on web-101', 'the rest not in full');
+  t.match(text, '\nand 30 more alerts: HighCPU firing on web-101, HighCPU firing on web-102, ');
+  t.match(text, 'HighCPU firing on web-130\n', 'naming each of them');
+  t.equal((html.match(/<h3 /g) ?? []).length, EMAIL_MAX_ALERTS, 'the HTML part too');
+  t.match(html, '<p>and 30 more alerts: HighCPU firing on web-101, ');
+});
+
+t.test('email escapes hostile text in a group', async (t) => {
+  const capture = await startSmtpCapture(t, CREDENTIALS);
+  const hostile = hostileNotification('oncall-mail').alert;
+  await (await email(capture.port)).deliver(groupNotification('oncall-mail', 2, { alert: (index) => ({ ...hostile, fingerprint: `fp-${index}` }) }));
+
+  const { html, text } = received(t, capture);
+  t.match(html, '<td style="padding:2px 12px 2px 0;vertical-align:top">&lt;b&gt;&amp;*_[]()~&gt;#+-=|{}.!</td>', 'agent escaped');
+  t.match(html, 'a&amp;b &lt;ops@example.com&gt;', 'tag escaped');
+  t.notMatch(html, HOSTILE_AGENT, 'no raw agent name in HTML');
+  t.notMatch(html, '<i>not a tag</i>', 'no raw markup in HTML');
+  t.match(text, `Disk<Full>&Co on ${HOSTILE_AGENT}`, 'text part as written');
 });
 
 t.test('email without auth', async (t) => {

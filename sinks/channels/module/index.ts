@@ -4,6 +4,7 @@ import type { Clock } from '../../../pipeline/clock/index.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
 import { type Channel, type ChannelContext, DeliveryError } from '../channel.js';
 import { ChannelConfigError, resolveValue, secretOrText } from '../config-fields.js';
+import { alertGroup } from '../group.js';
 import type { ChannelType } from '../registry-types.js';
 import { type ModuleConfig, moduleConfigSchema } from './config.js';
 import type { ChannelModule, ModuleChannelContext } from './contract.js';
@@ -81,7 +82,9 @@ function validateOptions(channelModule: ChannelModule, options: Record<string, u
 
 /**
  * A module's channel with a time limit per call and its errors converted to
- * DeliveryError. An error with a boolean `retryable` (and optionally
+ * DeliveryError. The module always receives `alerts`, `status` and
+ * `groupLabels`, filled in from `alert` for a notification published before
+ * routers grouped alerts. An error with a boolean `retryable` (and optionally
  * `retryAfterMs` and `status`) becomes a DeliveryError with the same
  * meaning. Any other error passes through, and the notifier treats it as
  * permanent.
@@ -102,13 +105,18 @@ class ModuleChannel implements Channel {
       cancel = () => timer.cancel();
     });
     try {
-      await Promise.race([this.inner.deliver(notification), timeout]);
+      await Promise.race([this.inner.deliver(withGroupFields(notification)), timeout]);
     } catch (error) {
       throw asDeliveryError(error);
     } finally {
       cancel();
     }
   }
+}
+
+function withGroupFields(notification: Notification): Notification {
+  const group = alertGroup(notification);
+  return { ...notification, alerts: group.alerts, status: group.status, groupLabels: group.groupLabels };
 }
 
 function asDeliveryError(error: unknown): unknown {

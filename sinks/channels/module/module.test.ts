@@ -8,7 +8,7 @@ import { silentLogger } from '../../../pipeline/log/logger.js';
 import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
-import { T0, sampleNotification } from '../test-support/notifications.js';
+import { T0, groupNotification, sampleNotification } from '../test-support/notifications.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 /** The fixture's path relative to the working directory, as a user writes it in a configuration file. */
@@ -42,7 +42,35 @@ t.test('module channel delivers', async (t) => {
 
   await channel.deliver(sampleNotification('pager'));
   const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  t.same(lines, [{ receiver: 'pager', key: 'fp-cpu-web1:3:pager', tokenLength: 'pager-token-value'.length, tags: { env: 'prod', team: 'platform' } }]);
+  t.same(
+    lines,
+    [
+      {
+        receiver: 'pager',
+        key: 'fp-cpu-web1:3:pager',
+        tokenLength: 'pager-token-value'.length,
+        status: 'firing',
+        groupLabels: {},
+        alerts: [{ agent: 'web-1', state: 'firing', tags: { env: 'prod', team: 'platform' } }],
+      },
+    ],
+    'a notification without group fields arrives as a group of one',
+  );
+});
+
+t.test('module channel receives the whole group', async (t) => {
+  const file = outputFile(t);
+  const channel = await moduleChannel(relativeFixture('jsonl-channel.mjs'), { file, token: 'inline-token' });
+  await channel.deliver(groupNotification('pager', 3, { resolved: 1 }));
+
+  const [line] = readFileSync(file, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { status: string; groupLabels: unknown; alerts: unknown[] });
+  t.equal(line!.status, 'firing');
+  t.same(line!.groupLabels, { alertname: 'HighCPU' });
+  t.same(line!.alerts, [
+    { agent: 'web-1', state: 'resolved', tags: { env: 'prod', rack: 'r1' } },
+    { agent: 'web-2', state: 'firing', tags: { env: 'prod', rack: 'r2' } },
+    { agent: 'web-3', state: 'firing', tags: { env: 'prod', rack: 'r3' } },
+  ]);
 });
 
 t.test('module channel from a default export', async (t) => {

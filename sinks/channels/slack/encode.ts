@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../../../pipeline/messages/alert-event.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
+import { type AlertGroupView, alertGroup, groupName, groupSeverity, groupStatusTitle } from '../group.js';
 import { formatTime, formatValue, orderedAnnotations, pairs, stateEmoji, stateTitle, truncate, truncateEscaped } from '../text.js';
 
 /**
@@ -81,11 +82,16 @@ const FIXED_BLOCKS = 5;
 
 /**
  * Builds the message for one notification within Slack's documented limits:
- * every text is shortened with an ellipsis rather than rejected, and
- * annotations beyond the block budget share one last section.
+ * every text is shortened with an ellipsis rather than rejected. A
+ * notification of one alert shows it in detail, and annotations beyond the
+ * block budget share one last section. A group of several alerts gets one
+ * section per alert, see encodeGroupMessage.
  */
 export function encodeSlackMessage(notification: Notification): SlackMessage {
-  const { alert } = notification;
+  const group = alertGroup(notification);
+  if (group.alerts.length > 1) return encodeGroupMessage(notification, group);
+
+  const [alert] = group.alerts as [AlertEvent];
   const emoji = stateEmoji(alert);
 
   const fallback = `${emoji} [${stateTitle(alert)}] ${alert.severity}: ${alert.rule} on ${alert.agentId}`;
@@ -105,6 +111,75 @@ export function encodeSlackMessage(notification: Notification): SlackMessage {
     text: truncateEscaped(fallback, SLACK_LIMITS.fallbackText, escapeMrkdwn),
     attachments: [{ color: colour(alert), blocks }],
   };
+}
+
+/** Blocks of a group message besides the alert sections: header, counts and the footer. */
+const GROUP_FIXED_BLOCKS = 3;
+
+/**
+ * Limits of the parts of one alert's section in a group message. With the
+ * line breaks between them they stay below SLACK_LIMITS.sectionText.
+ */
+const GROUP_ALERT_PARTS = { title: 400, annotations: 1_500, labels: 500, tags: 500 } as const;
+
+/**
+ * Builds the message of a group. It has a header with the status and the
+ * group's name, the counts of firing and resolved alerts, one section per
+ * alert (state, rule, agent, value, annotations, labels and tags) and a
+ * footer with the group key. Alerts beyond the 50-block budget are summed
+ * up in one last section, "…and N more alerts", that names as many of
+ * them as fit.
+ */
+function encodeGroupMessage(notification: Notification, group: AlertGroupView): SlackMessage {
+  const severity = groupSeverity(group);
+  const emoji = group.status === 'resolved' || !severity ? '✅' : stateEmoji({ state: 'firing', severity });
+  const title = `[${groupStatusTitle(group)}] ${groupName(group)}`;
+
+  const alertBudget = SLACK_LIMITS.blocks - GROUP_FIXED_BLOCKS;
+  const detailed = group.alerts.length <= alertBudget ? group.alerts : group.alerts.slice(0, alertBudget - 1);
+  const hidden = group.alerts.slice(detailed.length);
+
+  const groupLabels = pairs(group.groupLabels).map(([key, value]) => `${key}=${value}`).join(' · ');
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${emoji} ${title}`, SLACK_LIMITS.headerText), emoji: true } },
+    {
+      type: 'section',
+      fields: [
+        labelled('Alerts', String(group.alerts.length), SLACK_LIMITS.fieldText),
+        labelled('Firing', String(group.firing), SLACK_LIMITS.fieldText),
+        labelled('Resolved', String(group.resolved), SLACK_LIMITS.fieldText),
+        labelled('Grouped by', groupLabels === '' ? 'nothing: one group for all alerts' : groupLabels, SLACK_LIMITS.fieldText),
+      ],
+    },
+    ...detailed.map((alert): SlackBlock => ({ type: 'section', text: mrkdwn(alertSection(alert)) })),
+  ];
+  if (hidden.length > 0) {
+    const head = `*…and ${hidden.length} more alerts:* `;
+    const names = hidden.map((alert) => `${alert.rule} ${alert.state} on ${alert.agentId}`).join(' · ');
+    blocks.push({ type: 'section', text: mrkdwn(head + truncateEscaped(names, SLACK_LIMITS.sectionText - head.length, escapeMrkdwn)) });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(truncateEscaped(`group ${group.groupKey ?? groupName(group)} · receiver ${notification.receiver}`, SLACK_LIMITS.textObject, escapeMrkdwn))],
+  });
+
+  const fallback = `${emoji} ${title}: ${group.alerts.length} alerts, ${group.firing} firing, ${group.resolved} resolved`;
+  return {
+    text: truncateEscaped(fallback, SLACK_LIMITS.fallbackText, escapeMrkdwn),
+    attachments: [{ color: group.status === 'resolved' || !severity ? COLOURS.resolved : COLOURS[severity], blocks }],
+  };
+}
+
+/** Builds the mrkdwn text of one alert in a group message, within SLACK_LIMITS.sectionText. */
+function alertSection(alert: AlertEvent): string {
+  const title = `${stateEmoji(alert)} ${stateTitle(alert)} · ${alert.severity} · ${alert.rule} on ${alert.agentId} · value ${formatValue(alert.value)} · since ${formatTime(alert.activeAt)}`;
+  const lines = [`*${truncateEscaped(title, GROUP_ALERT_PARTS.title, escapeMrkdwn)}*`];
+
+  const annotations = orderedAnnotations(alert.annotations).map(([key, value]) => `${key}: ${value}`);
+  if (annotations.length > 0) lines.push(truncateEscaped(annotations.join('\n'), GROUP_ALERT_PARTS.annotations, escapeMrkdwn));
+
+  lines.push(pairsText('Labels', alert.labels, GROUP_ALERT_PARTS.labels), pairsText('Tags', alert.tags, GROUP_ALERT_PARTS.tags));
+  return lines.join('\n');
 }
 
 function summaryFields(alert: AlertEvent): SlackTextObject[] {
@@ -139,10 +214,15 @@ function annotationBlocks(annotations: Readonly<Record<string, string>>, maxBloc
 
 /** Builds a context block such as `*Tags:* env=prod · team=db`, or `*Tags:* none`. */
 function pairsContext(label: string, record: Readonly<Record<string, string>>): SlackBlock {
+  return { type: 'context', elements: [mrkdwn(pairsText(label, record, SLACK_LIMITS.textObject))] };
+}
+
+/** `*Tags:* env=prod · team=db`, or `*Tags:* none`, escaped and at most `max` code units. */
+function pairsText(label: string, record: Readonly<Record<string, string>>, max: number): string {
   const entries = pairs(record);
   const head = `*${label}:* `;
   const body = entries.length === 0 ? 'none' : entries.map(([key, value]) => `${key}=${value}`).join(' · ');
-  return { type: 'context', elements: [mrkdwn(head + truncateEscaped(body, SLACK_LIMITS.textObject - head.length, escapeMrkdwn))] };
+  return head + truncateEscaped(body, max - head.length, escapeMrkdwn);
 }
 
 function colour(alert: AlertEvent): string {

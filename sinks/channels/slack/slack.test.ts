@@ -9,7 +9,7 @@ import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
 import { closedPort } from '../test-support/loopback-server.js';
-import { T0, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
+import { T0, groupNotification, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
 import { SLACK_WEBHOOK_PATH, type SlackImitation, checkSlackRequest, startSlackImitation } from '../test-support/slack-imitation.js';
 import { SLACK_LIMITS, type SlackBlock, type SlackMessage, encodeSlackMessage } from './encode.js';
 import { SlackTransport } from './transport.js';
@@ -131,6 +131,90 @@ t.test('slack keeps oversize alerts within limits', async (t) => {
   const tags = blocks.at(-2) as Extract<SlackBlock, { type: 'context' }>;
   t.match(tags.elements[0]!.text, /^\*Tags:\* tag_0=/, 'tags shown even when long');
   t.ok(tags.elements[0]!.text.length <= SLACK_LIMITS.textObject);
+});
+
+t.test('slack shows every alert of a group', async (t) => {
+  const imitation = await startSlackImitation(t);
+  await (await slack(imitation.url)).deliver(groupNotification('team-chat', 3, { resolved: 1 }));
+
+  const message = accepted(t, imitation);
+  t.equal(message.text, '🔴 [FIRING:2] HighCPU: 3 alerts, 2 firing, 1 resolved');
+  t.equal(message.attachments[0]!.color, '#E01E5A', 'colour of the most severe firing alert');
+
+  const blocks = blocksOf(message);
+  t.same(
+    blocks.map((block) => block.type),
+    ['header', 'section', 'section', 'section', 'section', 'context'],
+    'header, counts, one section per alert, footer',
+  );
+  t.same(blocks[0], { type: 'header', text: { type: 'plain_text', text: '🔴 [FIRING:2] HighCPU', emoji: true } });
+  const counts = allText(blocks.slice(1, 2));
+  t.match(counts, '*Alerts*\n3');
+  t.match(counts, '*Firing*\n2');
+  t.match(counts, '*Resolved*\n1');
+  t.match(counts, '*Grouped by*\nalertname=HighCPU');
+
+  const sections = blocks.slice(2, 5).map((block) => (block as Extract<SlackBlock, { type: 'section' }>).text!.text);
+  t.match(sections[0], '*✅ RESOLVED · critical · HighCPU on web-1 · value 90 · since 2026-03-01T11:57:00Z*');
+  t.match(sections[1], '*🟠 FIRING · warning · HighCPU on web-2 · value 91');
+  for (const [index, section] of sections.entries()) {
+    t.match(section, `summary: CPU above 90% on web-${index + 1}`, `alert ${index + 1} annotation`);
+    t.match(section, `*Labels:* agent=web-${index + 1} · alertname=HighCPU`, `alert ${index + 1} labels`);
+    t.match(section, `*Tags:* env=prod · rack=r${index + 1}`, `alert ${index + 1} tags`);
+  }
+  t.match(allText(blocks.slice(-1)), 'group root/team-chat:{alertname="HighCPU"} · receiver team-chat');
+});
+
+t.test('slack resolved group is green', async (t) => {
+  const message = encodeSlackMessage(groupNotification('team-chat', 2, { resolved: 2 }));
+  t.equal(message.attachments[0]!.color, '#2EB67D');
+  t.equal(message.text, '✅ [RESOLVED] HighCPU: 2 alerts, 0 firing, 2 resolved');
+});
+
+t.test('slack summarises alerts beyond 50 blocks', async (t) => {
+  const imitation = await startSlackImitation(t);
+  await (await slack(imitation.url)).deliver(groupNotification('team-chat', 120));
+
+  const message = accepted(t, imitation);
+  const blocks = blocksOf(message);
+  t.equal(blocks.length, SLACK_LIMITS.blocks, 'exactly the block limit');
+  const alertSections = blocks.slice(2, -2) as Array<Extract<SlackBlock, { type: 'section' }>>;
+  t.equal(alertSections.length, 46, '46 alerts in their own sections');
+  t.match(alertSections.at(-1)!.text!.text, 'HighCPU on web-46 ');
+  const more = (blocks.at(-2) as Extract<SlackBlock, { type: 'section' }>).text!.text;
+  t.match(more, /^\*…and 74 more alerts:\* HighCPU firing on web-47 · HighCPU firing on web-48 · /, 'the rest summed up');
+  t.match(more, 'web-120', 'naming every hidden agent that fits');
+  t.equal(blocks.at(-1)!.type, 'context', 'footer kept');
+});
+
+t.test('slack keeps oversize alerts of a group within limits', async (t) => {
+  const imitation = await startSlackImitation(t);
+  const oversize = oversizeNotification('team-chat').alert;
+  const group = groupNotification('team-chat', 60, { alert: (index) => ({ ...oversize, fingerprint: `fp-${index}`, agentId: `${oversize.agentId}-${index}` }) });
+  await (await slack(imitation.url)).deliver(group);
+
+  const message = accepted(t, imitation);
+  const blocks = blocksOf(message);
+  t.equal(blocks.length, SLACK_LIMITS.blocks);
+  for (const block of blocks.filter((candidate) => candidate.type === 'section').slice(1)) {
+    const text = (block as Extract<SlackBlock, { type: 'section' }>).text!.text;
+    t.ok(text.length <= SLACK_LIMITS.sectionText, `section within 3000: ${text.length}`);
+  }
+  const first = (blocks[2] as Extract<SlackBlock, { type: 'section' }>).text!.text;
+  t.match(first, /\*Tags:\* tag_0=t&lt;/, 'tags shown even when long');
+  t.notMatch(first, /&(?!(amp|lt|gt);)/, 'no entity split by a cut');
+  t.match(allText(blocks.slice(-2, -1)), /^\*…and 14 more alerts:\*/);
+  t.ok(allText(blocks.slice(-2, -1)).endsWith('…'), 'the summary cut with an ellipsis');
+});
+
+t.test('slack escapes hostile text in a group', async (t) => {
+  const imitation = await startSlackImitation(t);
+  const hostile = hostileNotification('team-chat').alert;
+  await (await slack(imitation.url)).deliver(groupNotification('team-chat', 2, { alert: (index) => ({ ...hostile, fingerprint: `fp-${index}` }) }));
+  const message = accepted(t, imitation);
+  const text = allText(blocksOf(message).slice(1));
+  t.match(text, 'Disk&lt;Full&gt;&amp;Co on &lt;b&gt;&amp;*_[]()~&gt;#+-=|{}.!', 'rule and agent escaped');
+  t.match(text, '*Tags:* emoji=🚀 ✨ · owner=a&amp;b &lt;ops@example.com&gt;', 'tags escaped');
 });
 
 t.test('slack imitation rejects broken limits', async (t) => {

@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../../../pipeline/messages/alert-event.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
+import { type AlertGroupView, alertGroup, groupName, groupSeverity, groupStatusTitle } from '../group.js';
 import { ELLIPSIS, formatTime, formatValue, orderedAnnotations, pairs, stateEmoji, stateTitle, truncate } from '../text.js';
 
 /**
@@ -32,9 +33,16 @@ type Line = Span[];
  */
 export const escapeTelegramHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Encodes the `text` of a sendMessage request in HTML parse mode, at most TELEGRAM_MAX_TEXT characters once parsed. */
+/**
+ * Encodes the `text` of a sendMessage request in HTML parse mode, at most
+ * TELEGRAM_MAX_TEXT characters once parsed. A notification of one alert
+ * shows it in detail; a group of several lists each alert, see encodeGroupText.
+ */
 export function encodeTelegramText(notification: Notification): string {
-  const { alert } = notification;
+  const group = alertGroup(notification);
+  if (group.alerts.length > 1) return encodeGroupText(notification, group);
+
+  const [alert] = group.alerts as [AlertEvent];
 
   const head = headLines(alert);
   const labels = fit([pairsLine('Labels', alert.labels)], MAX_PAIRS_LINE);
@@ -49,6 +57,74 @@ export function encodeTelegramText(notification: Notification): string {
 
   const sections = annotations.length > 0 ? [head, annotations, labels, tags, footer] : fixed;
   return sections.map(renderSection).join('\n\n');
+}
+
+/** Limits, in parsed characters, of the parts of one alert's section in a group message. */
+const GROUP_ALERT_PARTS = { name: 128, annotations: 400, labels: 200, tags: 200 } as const;
+/** Room kept for the "… and N more alerts" line while alerts are added. */
+const MORE_LINE_RESERVE = 200;
+
+/**
+ * Builds the message of a group: a head with the status, the group's name
+ * and counts, one section per alert (state, rule, agent, value, annotations,
+ * labels and tags) and a footer with the group key. Sections are added while
+ * they fit within TELEGRAM_MAX_TEXT; the alerts that do not fit are summed
+ * up in one line, "… and N more alerts", that names as many as fit.
+ */
+function encodeGroupText(notification: Notification, group: AlertGroupView): string {
+  const severity = groupSeverity(group);
+  const emoji = group.status === 'resolved' || !severity ? '✅' : stateEmoji({ state: 'firing', severity });
+  const groupLabels = pairs(group.groupLabels).map(([key, value]) => `${key}=${value}`).join(', ');
+  const head = fit(
+    [
+      [{ text: `${emoji} ` }, { text: `[${groupStatusTitle(group)}]`, tag: 'b' }, { text: ` ${truncate(groupName(group), MAX_NAME)}` }],
+      [{ text: `${group.alerts.length} alerts: ${group.firing} firing, ${group.resolved} resolved` }],
+      [{ text: 'Grouped by: ', tag: 'i' }, { text: groupLabels === '' ? 'nothing, one group for all alerts' : groupLabels }],
+    ],
+    MAX_PAIRS_LINE,
+  );
+  const footer: Line[] = [[{ text: truncate(`group ${group.groupKey ?? groupName(group)} · receiver ${notification.receiver}`, MAX_NAME), tag: 'i' }]];
+
+  // Each section but the first is preceded by a blank line: two line breaks.
+  let used = sectionLength(head) + 2 + sectionLength(footer);
+  const alertSections: Line[][] = [];
+  for (const [index, alert] of group.alerts.entries()) {
+    const section = groupAlertLines(alert);
+    const length = 2 + sectionLength(section);
+    const reserve = index < group.alerts.length - 1 ? 2 + MORE_LINE_RESERVE : 0;
+    if (used + length + reserve > TELEGRAM_MAX_TEXT) break;
+    alertSections.push(section);
+    used += length;
+  }
+
+  const hidden = group.alerts.slice(alertSections.length);
+  if (hidden.length > 0) {
+    const names = hidden.map((alert) => `${alert.rule} ${alert.state} on ${alert.agentId}`).join(', ');
+    alertSections.push(fit([[{ text: `${ELLIPSIS} and ${hidden.length} more alerts: `, tag: 'b' }, { text: names }]], TELEGRAM_MAX_TEXT - used - 2));
+  }
+  return [head, ...alertSections, footer].map(renderSection).join('\n\n');
+}
+
+/** Builds one alert's lines in a group message, each part within GROUP_ALERT_PARTS. */
+function groupAlertLines(alert: AlertEvent): Line[] {
+  const title: Line = [
+    { text: `${stateEmoji(alert)} ` },
+    { text: stateTitle(alert), tag: 'b' },
+    { text: ` · ${alert.severity} · ` },
+    { text: truncate(alert.rule, GROUP_ALERT_PARTS.name), tag: 'b' },
+    { text: ' on ' },
+    { text: truncate(alert.agentId, GROUP_ALERT_PARTS.name), tag: 'code' },
+    { text: ' · value ' },
+    { text: formatValue(alert.value), tag: 'code' },
+    { text: ` · since ${formatTime(alert.activeAt)}` },
+  ];
+  const annotationLines = orderedAnnotations(alert.annotations).map(([key, value]): Line => [{ text: `${key}: `, tag: 'i' }, { text: value }]);
+  return [
+    title,
+    ...(annotationLines.length > 0 ? fit(annotationLines, GROUP_ALERT_PARTS.annotations) : []),
+    ...fit([pairsLine('Labels', alert.labels)], GROUP_ALERT_PARTS.labels),
+    ...fit([pairsLine('Tags', alert.tags)], GROUP_ALERT_PARTS.tags),
+  ];
 }
 
 function headLines(alert: AlertEvent): Line[] {

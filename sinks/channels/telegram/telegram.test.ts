@@ -8,7 +8,7 @@ import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
 import { closedPort } from '../test-support/loopback-server.js';
-import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
+import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, groupNotification, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
 import {
   TELEGRAM_CHAT_ID,
   TELEGRAM_TOKEN,
@@ -124,6 +124,77 @@ t.test('telegram keeps oversize alerts within 4096', async (t) => {
   t.match(message.text, /\nTags: tag_0=t<t</, 'tags still shown');
   t.match(message.text, /…\n\nLabels: /, 'annotations cut with an ellipsis');
   t.match(message.text, /fingerprint fp-cpu-web1 · transition 3$/, 'footer kept');
+});
+
+t.test('telegram lists every alert of a group', async (t) => {
+  const imitation = await startTelegramImitation(t);
+  await (await telegram(imitation.apiUrl)).deliver(groupNotification('ops-telegram', 3, { resolved: 1 }));
+
+  const message = accepted(t, imitation);
+  const alertLines = (index: number, state: string, severity: string) => [
+    `${state === 'RESOLVED' ? '✅' : severity === 'critical' ? '🔴' : '🟠'} ${state} · ${severity} · HighCPU on web-${index} · value ${89 + index} · since 2026-03-01T11:57:00Z`,
+    `summary: CPU above 90% on web-${index}`,
+    `Labels: agent=web-${index}, alertname=HighCPU`,
+    `Tags: env=prod, rack=r${index}`,
+  ];
+  t.equal(
+    message.text,
+    [
+      '🔴 [FIRING:2] HighCPU',
+      '3 alerts: 2 firing, 1 resolved',
+      'Grouped by: alertname=HighCPU',
+      '',
+      ...alertLines(1, 'RESOLVED', 'critical'),
+      '',
+      ...alertLines(2, 'FIRING', 'warning'),
+      '',
+      ...alertLines(3, 'FIRING', 'critical'),
+      '',
+      'group root/ops-telegram:{alertname="HighCPU"} · receiver ops-telegram',
+    ].join('\n'),
+  );
+  t.same(
+    message.entities.filter((entity) => entity.type === 'code').map((entity) => message.text.slice(entity.offset, entity.offset + entity.length)),
+    ['web-1', '90', 'web-2', '91', 'web-3', '92'],
+    'agents and values in code entities',
+  );
+});
+
+t.test('telegram summarises a group beyond 4096', async (t) => {
+  const imitation = await startTelegramImitation(t);
+  await (await telegram(imitation.apiUrl)).deliver(groupNotification('ops-telegram', 200));
+
+  const message = accepted(t, imitation);
+  t.ok(message.text.length <= TELEGRAM_MAX_TEXT, `parsed length ${message.text.length} within 4096`);
+  const detailed = message.text.match(/^.* · HighCPU on web-\d+ · /gm) ?? [];
+  t.ok(detailed.length > 10, `${detailed.length} alerts in full`);
+  const more = new RegExp(`^… and ${200 - detailed.length} more alerts: HighCPU firing on web-${detailed.length + 1}, `, 'm');
+  t.match(message.text, more, 'the rest summed up');
+  t.equal((message.text.match(/^Tags: env=prod, rack=r\d+$/gm) ?? []).length, detailed.length, 'tags of every alert shown');
+  t.match(message.text, /\n\ngroup root\/ops-telegram:\{alertname="HighCPU"\} · receiver ops-telegram$/, 'footer kept');
+});
+
+t.test('telegram keeps oversize alerts of a group within 4096', async (t) => {
+  const imitation = await startTelegramImitation(t);
+  const oversize = oversizeNotification('ops-telegram').alert;
+  await (await telegram(imitation.apiUrl)).deliver(groupNotification('ops-telegram', 30, { alert: (index) => ({ ...oversize, fingerprint: `fp-${index}` }) }));
+
+  const message = accepted(t, imitation);
+  t.ok(message.text.length <= TELEGRAM_MAX_TEXT, `parsed length ${message.text.length} within 4096`);
+  t.ok(String(message.request.text).length > TELEGRAM_MAX_TEXT, 'the HTML itself is longer');
+  t.match(message.text, /\nTags: tag_0=t<t</, 'tags shown even when long');
+  t.match(message.text, /\n… and \d+ more alerts: R+ firing on agent-x+…\n/, 'the rest summed up and cut');
+});
+
+t.test('telegram escapes hostile text in a group', async (t) => {
+  const imitation = await startTelegramImitation(t);
+  const hostile = hostileNotification('ops-telegram').alert;
+  await (await telegram(imitation.apiUrl)).deliver(groupNotification('ops-telegram', 2, { alert: (index) => ({ ...hostile, fingerprint: `fp-${index}` }) }));
+
+  const message = accepted(t, imitation);
+  t.match(message.text, `Disk<Full>&Co on ${HOSTILE_AGENT}`, 'rule and agent arrive as written');
+  t.match(message.text, 'Tags: emoji=🚀 ✨, owner=a&b <ops@example.com>', 'tags arrive as written');
+  t.match(message.text, EMOJI_ANNOTATION, 'emoji and line breaks arrive as written');
 });
 
 t.test('telegram length counts parsed text', async (t) => {

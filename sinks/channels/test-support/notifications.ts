@@ -52,3 +52,41 @@ export function oversizeNotification(receiver = 'oncall'): Notification {
   for (let i = 0; i < 64; i++) tags[`tag_${i}`] = 't<'.repeat(500);
   return sampleNotification(receiver, { rule: 'R'.repeat(500), agentId: `agent-${'x'.repeat(250)}`, annotations, labels, tags });
 }
+
+/**
+ * Builds a notification of `count` alerts of rule HighCPU grouped by
+ * alertname: web-1 to web-<count>, each with its own tags, the first
+ * `resolved` of them resolved and the rest firing. `alert(i)` overrides
+ * fields of alert i (0-based).
+ */
+export function groupNotification(receiver = 'oncall', count = 3, options: { resolved?: number; alert?: (index: number) => Partial<AlertEvent> } = {}): Notification {
+  const alerts = Array.from({ length: count }, (_, index): AlertEvent => {
+    const agentId = `web-${index + 1}`;
+    const resolved = index < (options.resolved ?? 0);
+    return {
+      ...sampleNotification(receiver).alert,
+      fingerprint: `fp-cpu-${agentId}`,
+      sequence: resolved ? 2 : 1,
+      state: resolved ? 'resolved' : 'firing',
+      severity: index % 2 === 0 ? 'critical' : 'warning',
+      agentId,
+      labels: { alertname: 'HighCPU', agent: agentId },
+      tags: { env: 'prod', rack: `r${index + 1}` },
+      annotations: { summary: `CPU above 90% on ${agentId}` },
+      value: 90 + index,
+      at: resolved ? T0 + 60_000 : T0,
+      ...options.alert?.(index),
+    };
+  });
+  return {
+    version: 1,
+    idempotencyKey: `group-key-${count}:${receiver}`,
+    receiver,
+    alert: alerts[0]!,
+    alerts,
+    groupKey: `root/${receiver}:{alertname="HighCPU"}`,
+    groupLabels: { alertname: 'HighCPU' },
+    status: alerts.some((alert) => alert.state === 'firing') ? 'firing' : 'resolved',
+    createdAt: T0,
+  };
+}

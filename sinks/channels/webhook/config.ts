@@ -30,7 +30,8 @@ const headerValue = z.union([
  * (`format: native`, the default) or in the shape of Prometheus
  * Alertmanager's webhook receiver (`format: alertmanager`, payload version
  * "4"), so that tools written for Alertmanager accept fleetpulse alerts.
- * Both send the idempotency key in the Idempotency-Key header.
+ * Both carry every alert of the notification's group, up to `max_alerts`,
+ * and send the idempotency key in the Idempotency-Key header.
  *
  * The URL and header values may name an environment variable or a file
  * instead of holding the value (`{ env: NAME }`, `{ file: PATH }`), so that
@@ -46,6 +47,7 @@ const headerValue = z.union([
  *     timeout: 5s
  *     format: alertmanager
  *     external_url: https://fleetpulse.example.com
+ *     max_alerts: 100
  *     headers:
  *       Authorization: { env: ONCALL_WEBHOOK_AUTHORIZATION }
  *       X-Team: platform
@@ -60,6 +62,11 @@ export const webhookConfigSchema = z.strictObject({
   format: z.enum(['native', 'alertmanager']).default('native'),
   /** `externalURL` of Alertmanager-shaped payloads: where people reach fleetpulse. */
   external_url: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Most alerts one payload carries, as Alertmanager's `max_alerts`; the
+   * rest are counted in `truncatedAlerts`. 0 sends every alert of the group.
+   */
+  max_alerts: z.number().int().min(0).default(0),
   /** Extra request headers. */
   headers: z
     .record(z.string().regex(HEADER_NAME, 'expected an HTTP header name'), headerValue)

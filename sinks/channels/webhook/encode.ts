@@ -1,25 +1,51 @@
-import type { AlertEvent, AlertState } from '../../../pipeline/messages/alert-event.js';
+import type { AlertEvent } from '../../../pipeline/messages/alert-event.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
+import { alertGroup, commonPairs, labelsWithTags } from '../group.js';
 
-/** The JSON body of a webhook request; `version` changes only with an incompatible change. */
+/**
+ * The JSON body of a webhook request; `version` changes only with an
+ * incompatible change, so fields are only ever added to version 1.
+ */
 export interface WebhookPayload {
   version: 1;
-  /** Same as the Idempotency-Key header: `fingerprint:sequence:receiver`. */
+  /** Same as the Idempotency-Key header. */
   idempotencyKey: string;
   receiver: string;
-  /** The alert's state after the transition. */
-  status: AlertState;
+  /** `firing` when any alert of the group fires, else `resolved`. */
+  status: 'firing' | 'resolved';
+  /** The router's group key; absent for notifications published before routers grouped alerts. */
+  groupKey?: string;
+  /** The group_by labels and their values. */
+  groupLabels: Record<string, string>;
+  /** The first alert of the group, the same as `alerts[0]`; kept for receivers written before `alerts`. */
   alert: AlertEvent;
+  /** The group's alerts, each with its labels, annotations and the agent's tags, at most `max_alerts`. */
+  alerts: AlertEvent[];
+  /** Alerts of the group left out because of `max_alerts`. */
+  truncatedAlerts: number;
 }
 
-export function encodeWebhookPayload(notification: Notification): string {
+/** Keeps the first `maxAlerts` alerts (all of them for 0) and counts the rest. */
+function truncateAlerts(alerts: AlertEvent[], maxAlerts: number): { kept: AlertEvent[]; truncated: number } {
+  if (maxAlerts === 0 || alerts.length <= maxAlerts) return { kept: alerts, truncated: 0 };
+  return { kept: alerts.slice(0, maxAlerts), truncated: alerts.length - maxAlerts };
+}
+
+/** Encodes a notification in fleetpulse's own shape, with at most `maxAlerts` alerts (0: all). */
+export function encodeWebhookPayload(notification: Notification, maxAlerts = 0): string {
+  const group = alertGroup(notification);
+  const { kept, truncated } = truncateAlerts(group.alerts, maxAlerts);
   const payload: WebhookPayload = {
     version: 1,
     idempotencyKey: notification.idempotencyKey,
     receiver: notification.receiver,
-    status: notification.alert.state,
-    alert: notification.alert,
+    status: group.status,
+    groupLabels: group.groupLabels,
+    alert: kept[0]!,
+    alerts: kept,
+    truncatedAlerts: truncated,
   };
+  if (group.groupKey !== undefined) payload.groupKey = group.groupKey;
   return JSON.stringify(payload);
 }
 
@@ -36,22 +62,18 @@ export interface AlertmanagerAlert {
   fingerprint: string;
 }
 
-/**
- * The body Prometheus Alertmanager's `webhook_config` receiver POSTs, payload
- * version "4". fleetpulse sends one alert per notification, so the common
- * labels and annotations are that alert's own.
- */
+/** The body Prometheus Alertmanager's `webhook_config` receiver POSTs, payload version "4". */
 export interface AlertmanagerPayload {
   version: '4';
   groupKey: string;
-  truncatedAlerts: 0;
+  truncatedAlerts: number;
   status: 'firing' | 'resolved';
   receiver: string;
   groupLabels: Record<string, string>;
   commonLabels: Record<string, string>;
   commonAnnotations: Record<string, string>;
   externalURL: string;
-  alerts: [AlertmanagerAlert];
+  alerts: AlertmanagerAlert[];
 }
 
 /** Go's encoding/json form of time.Time{}, which Alertmanager sends as endsAt of a firing alert. */
@@ -59,37 +81,44 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /**
  * Encodes a notification in Alertmanager's webhook shape. Alertmanager has
- * no tags, so the agent's tags are added to the labels; an alert label wins
- * over a tag of the same name. `groupKey` is built from the fingerprint, so
- * a receiver that groups by it treats firing and resolved as one incident.
- * Only `resolved` is reported as resolved; every other state as firing.
+ * no tags, so each alert's tags are added to its labels; an alert label wins
+ * over a tag of the same name. `commonLabels` and `commonAnnotations` are
+ * the pairs every alert sent has, computed after `maxAlerts` cut the list,
+ * as Alertmanager does. `groupKey` is the router's group key, stable from
+ * firing to resolved. A notification from before routers grouped alerts
+ * gets `{}:{fingerprint="…"}` and its alert name as group labels. Only
+ * `resolved` alerts are reported as resolved; every other state as firing.
  */
-export function encodeAlertmanagerPayload(notification: Notification, externalUrl = ''): string {
-  const { alert } = notification;
-  const status = alert.state === 'resolved' ? 'resolved' : 'firing';
-  const labels = { ...alert.tags, ...alert.labels };
+export function encodeAlertmanagerPayload(notification: Notification, externalUrl = '', maxAlerts = 0): string {
+  const group = alertGroup(notification);
+  const { kept, truncated } = truncateAlerts(group.alerts, maxAlerts);
+  const first = kept[0]!;
+  const alerts = kept.map(alertmanagerAlert);
 
   const payload: AlertmanagerPayload = {
     version: '4',
-    groupKey: `{}:{fingerprint=${JSON.stringify(alert.fingerprint)}}`,
-    truncatedAlerts: 0,
-    status,
+    groupKey: group.groupKey ?? `{}:{fingerprint=${JSON.stringify(first.fingerprint)}}`,
+    truncatedAlerts: truncated,
+    status: group.status,
     receiver: notification.receiver,
-    groupLabels: { alertname: alert.labels.alertname ?? alert.rule },
-    commonLabels: labels,
-    commonAnnotations: alert.annotations,
+    groupLabels: notification.groupLabels ?? { alertname: first.labels.alertname ?? first.rule },
+    commonLabels: commonPairs(alerts.map((alert) => alert.labels)),
+    commonAnnotations: commonPairs(alerts.map((alert) => alert.annotations)),
     externalURL: externalUrl,
-    alerts: [
-      {
-        status,
-        labels,
-        annotations: alert.annotations,
-        startsAt: new Date(alert.activeAt).toISOString(),
-        endsAt: status === 'resolved' ? new Date(alert.at).toISOString() : GO_ZERO_TIME,
-        generatorURL: '',
-        fingerprint: alert.fingerprint,
-      },
-    ],
+    alerts,
   };
   return JSON.stringify(payload);
+}
+
+function alertmanagerAlert(alert: AlertEvent): AlertmanagerAlert {
+  const status = alert.state === 'resolved' ? 'resolved' : 'firing';
+  return {
+    status,
+    labels: labelsWithTags(alert),
+    annotations: alert.annotations,
+    startsAt: new Date(alert.activeAt).toISOString(),
+    endsAt: status === 'resolved' ? new Date(alert.at).toISOString() : GO_ZERO_TIME,
+    generatorURL: '',
+    fingerprint: alert.fingerprint,
+  };
 }

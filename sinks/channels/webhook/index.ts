@@ -26,7 +26,10 @@ export class WebhookChannel implements Channel {
     }
 
     this.transport = new WebhookTransport({ url, headers, timeoutMs: config.timeout, clock: context.clock, receiver: context.receiver });
-    this.encode = config.format === 'alertmanager' ? (notification) => encodeAlertmanagerPayload(notification, config.external_url) : encodeWebhookPayload;
+    this.encode =
+      config.format === 'alertmanager'
+        ? (notification) => encodeAlertmanagerPayload(notification, config.external_url, config.max_alerts)
+        : (notification) => encodeWebhookPayload(notification, config.max_alerts);
   }
 
   async deliver(notification: Notification): Promise<void> {

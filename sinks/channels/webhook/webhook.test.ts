@@ -10,6 +10,8 @@ import type { Notification } from '../../../pipeline/messages/notification.js';
 import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
+import { groupNotification } from '../test-support/notifications.js';
+import type { AlertmanagerPayload, WebhookPayload } from './encode.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const TOKEN = 'Bearer s3cr3t-token-value';
@@ -112,8 +114,94 @@ t.test('webhook posts the notification', async (t) => {
     idempotencyKey: 'fp-cpu-web1:1:oncall',
     receiver: 'oncall',
     status: 'firing',
+    groupLabels: {},
     alert: notification.alert,
+    alerts: [notification.alert],
+    truncatedAlerts: 0,
   });
+});
+
+t.test('webhook native payload carries the group', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(204).end());
+  const group = groupNotification('oncall', 3, { resolved: 1 });
+  await (await webhook(server.url)).deliver(group);
+
+  const request = server.requests[0]!;
+  t.equal(request.headers['idempotency-key'], 'group-key-3:oncall');
+  const payload = JSON.parse(request.body) as WebhookPayload;
+  t.equal(payload.idempotencyKey, 'group-key-3:oncall', 'idempotency key in the body too');
+  t.equal(payload.status, 'firing', 'firing while any alert fires');
+  t.equal(payload.groupKey, 'root/oncall:{alertname="HighCPU"}');
+  t.same(payload.groupLabels, { alertname: 'HighCPU' });
+  t.same(payload.alerts, group.alerts, 'every alert as the router sent it');
+  t.same(payload.alert, group.alerts![0], 'alert is the first of the group');
+  t.same(payload.alerts.map((alert) => alert.tags.rack), ['r1', 'r2', 'r3'], "each alert's tags");
+  t.equal(payload.truncatedAlerts, 0);
+});
+
+t.test('webhook Alertmanager shape of a group', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(200).end());
+  const group = groupNotification('oncall', 3, { resolved: 1 });
+  await (await webhook(server.url, { format: 'alertmanager', external_url: 'https://fleetpulse.example.com' })).deliver(group);
+
+  const payload = JSON.parse(server.requests[0]!.body) as AlertmanagerPayload;
+  t.same(Object.keys(payload).sort(), ['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'status', 'truncatedAlerts', 'version']);
+  t.equal(payload.version, '4');
+  t.equal(payload.groupKey, 'root/oncall:{alertname="HighCPU"}', "the router's group key");
+  t.equal(payload.status, 'firing');
+  t.equal(payload.receiver, 'oncall');
+  t.same(payload.groupLabels, { alertname: 'HighCPU' });
+  t.same(payload.commonLabels, { env: 'prod', alertname: 'HighCPU' }, 'labels and tags all alerts share');
+  t.same(payload.commonAnnotations, {}, 'each alert has its own summary');
+  t.equal(payload.externalURL, 'https://fleetpulse.example.com');
+  t.equal(payload.truncatedAlerts, 0);
+  t.same(
+    payload.alerts.map((alert) => [alert.fingerprint, alert.status, alert.endsAt]),
+    [
+      ['fp-cpu-web-1', 'resolved', '2026-03-01T12:01:00.000Z'],
+      ['fp-cpu-web-2', 'firing', '0001-01-01T00:00:00Z'],
+      ['fp-cpu-web-3', 'firing', '0001-01-01T00:00:00Z'],
+    ],
+  );
+  t.same(payload.alerts[1], {
+    status: 'firing',
+    labels: { env: 'prod', rack: 'r2', alertname: 'HighCPU', agent: 'web-2' },
+    annotations: { summary: 'CPU above 90% on web-2' },
+    startsAt: '2026-03-01T11:57:00.000Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: 'fp-cpu-web-2',
+  });
+});
+
+t.test('webhook Alertmanager shape when the group resolved', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(200).end());
+  await (await webhook(server.url, { format: 'alertmanager' })).deliver(groupNotification('oncall', 2, { resolved: 2 }));
+  const payload = JSON.parse(server.requests[0]!.body) as AlertmanagerPayload;
+  t.equal(payload.status, 'resolved');
+  t.same(payload.alerts.map((alert) => alert.status), ['resolved', 'resolved']);
+});
+
+t.test('webhook max_alerts truncates large groups', async (t) => {
+  const server = await startServer(t, (_request, response) => response.writeHead(204).end());
+  const group = groupNotification('oncall', 250);
+
+  await (await webhook(server.url, { max_alerts: 100 })).deliver(group);
+  const native = JSON.parse(server.requests[0]!.body) as WebhookPayload;
+  t.equal(native.alerts.length, 100, 'the first 100 alerts');
+  t.equal(native.alerts[99]!.agentId, 'web-100');
+  t.equal(native.truncatedAlerts, 150, 'the rest counted');
+
+  await (await webhook(server.url, { max_alerts: 100, format: 'alertmanager' })).deliver(group);
+  const alertmanager = JSON.parse(server.requests[1]!.body) as AlertmanagerPayload;
+  t.equal(alertmanager.alerts.length, 100);
+  t.equal(alertmanager.truncatedAlerts, 150);
+  t.same(alertmanager.commonLabels, { env: 'prod', alertname: 'HighCPU' });
+
+  await (await webhook(server.url)).deliver(group);
+  const unlimited = JSON.parse(server.requests[2]!.body) as WebhookPayload;
+  t.equal(unlimited.alerts.length, 250, 'max_alerts 0, the default, sends every alert');
+  t.equal(unlimited.truncatedAlerts, 0);
 });
 
 t.test('webhook 503 is retryable with Retry-After', async (t) => {
@@ -200,6 +288,8 @@ t.test('webhook config rejects bad values', async (t) => {
   t.equal(receiverConfigSchema.safeParse({ ...base, timeout: 'soon' }).success, false, 'timeout not a duration');
   t.equal(receiverConfigSchema.safeParse({ ...base, format: 'opsgenie' }).success, false, 'unknown format');
   t.equal(receiverConfigSchema.safeParse({ ...base, format: 'alertmanager', external_url: 'not a url' }).success, false, 'external_url not a URL');
+  t.equal(receiverConfigSchema.safeParse({ ...base, max_alerts: -1 }).success, false, 'negative max_alerts');
+  t.equal(receiverConfigSchema.safeParse({ ...base, max_alerts: 2.5 }).success, false, 'fractional max_alerts');
 });
 
 t.test('webhook sends the Alertmanager shape', async (t) => {

@@ -1,0 +1,62 @@
+import type { AgentStatus } from './protocol.js';
+
+/** One term of a tag filter: `key=value` or `key!=value`, where `*` in the value matches any text. */
+export interface TagMatcher {
+  key: string;
+  negated: boolean;
+  /** Tests a tag value; a missing tag is tested as the empty string. */
+  test(value: string): boolean;
+  /** The term as typed, for the heatmap's filter parameter. */
+  value: string;
+}
+
+export interface AgentFilter {
+  /** Case-insensitive substring of the agent id; empty matches every agent. */
+  search: string;
+  tags: readonly TagMatcher[];
+  /** Statuses shown; every status when empty. */
+  statuses: ReadonlySet<AgentStatus>;
+}
+
+const TERM = /^([A-Za-z_][A-Za-z0-9_]*)(!?=)(.*)$/;
+
+/**
+ * Parses a tag filter such as `env=prod role=db-* region!=eu-west`: terms
+ * separated by spaces or commas, all of which must hold. Returns the terms
+ * that parsed and an error message for each that did not.
+ *
+ * ```ts
+ * parseTagFilter('env=prod, role=db*').matchers.length; // 2
+ * ```
+ */
+export function parseTagFilter(text: string): { matchers: TagMatcher[]; errors: string[] } {
+  const matchers: TagMatcher[] = [];
+  const errors: string[] = [];
+  for (const term of text.split(/[\s,]+/).filter(Boolean)) {
+    const match = TERM.exec(term);
+    if (!match) {
+      errors.push(`expected key=value or key!=value, found ${JSON.stringify(term)}`);
+      continue;
+    }
+    const [, key, operator, value] = match as unknown as [string, string, string, string];
+    const pattern = globPattern(value);
+    matchers.push({ key, negated: operator === '!=', value, test: (candidate) => pattern.test(candidate) });
+  }
+  return { matchers, errors };
+}
+
+/** Whether an agent passes the filter. */
+export function matchesFilter(agent: { id: string; status: AgentStatus; tags: Record<string, string> }, filter: AgentFilter, searchKey = agent.id.toLowerCase()): boolean {
+  if (filter.statuses.size > 0 && !filter.statuses.has(agent.status)) return false;
+  if (filter.search !== '' && !searchKey.includes(filter.search.toLowerCase())) return false;
+  for (const matcher of filter.tags) {
+    if (matcher.test(agent.tags[matcher.key] ?? '') === matcher.negated) return false;
+  }
+  return true;
+}
+
+/** A fully anchored pattern in which `*` matches any text and every other character itself. */
+function globPattern(glob: string): RegExp {
+  const escaped = glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}

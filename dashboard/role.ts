@@ -1,0 +1,166 @@
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { Bus, DeliveredRecord, Subscription } from '../pipeline/bus/bus.js';
+import type { Clock } from '../pipeline/clock/index.js';
+import type { Logger } from '../pipeline/log/logger.js';
+import { ALERTS, METRICS, PayloadError, type TopicSpec } from '../pipeline/messages/topics.js';
+import type { AgentRegistry } from '../pipeline/state/agent-registry.js';
+import type { DashboardConfig } from './config.js';
+import { FleetState } from './fleet-state.js';
+import { DashboardHub } from './hub.js';
+import { DASHBOARD_PATH, dashboardRoutes } from './routes.js';
+import { StaticAssets } from './static-assets.js';
+import { type DeadmanThreshold, DeadmanThresholds } from './status.js';
+import { SocketEndpoint, type UpgradeAuthorizer, type UpgradeHandler } from './websocket.js';
+
+export interface DashboardRoleOptions {
+  config: DashboardConfig;
+  bus: Bus;
+  topics: { metrics: string; alerts: string };
+  /** The dashboard's own consumer groups; each dashboard process needs groups of its own. */
+  groups: { metrics: string; alerts: string };
+  /** The processor's dead-man groups, and the names of every rule whose firing alert means its agent is silent. */
+  deadman: { thresholds: readonly DeadmanThreshold[]; rules: readonly string[] };
+  clock: Clock;
+  logger: Logger;
+  /** Folder of the built UI; the build output next to this module when absent. */
+  uiRoot?: string;
+}
+
+/** The authentication of the API, applied to the data endpoints and the WebSocket. */
+export interface DashboardAccess {
+  // `any`: the gateway's guards declare the gateway's own context variables.
+  guard: MiddlewareHandler<any>;
+  authorizeUpgrade: UpgradeAuthorizer;
+}
+
+/** The dashboard's HTTP side, to be served by an HTTPS server. */
+export interface DashboardWeb {
+  /** Routes with full paths under /dashboard. */
+  routes: Hono;
+  /** For the server's `upgrade` event; returns false for paths other than /dashboard/ws. */
+  handleUpgrade: UpgradeHandler;
+}
+
+/** A running dashboard role. */
+export interface DashboardRole {
+  /** Consumers of the metrics and alerts topics; the caller closes them with the other consumers. */
+  subscriptions: Subscription[];
+  /** Builds the HTTP side with the API's authentication; call it once. */
+  web(access: DashboardAccess): DashboardWeb;
+  /** Adds the agents the registry knows, for those whose batches are older than the replayed part of the topic. */
+  seed(registry: Pick<AgentRegistry, 'list'>): Promise<void>;
+  /** Closes every socket and stops pushing; call it before the server that serves `web` closes. Later calls do nothing. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard role: it reads the metrics and alerts topics in its
+ * own consumer groups, from `metrics_replay` and `alerts_replay` ago, keeps
+ * every agent's state and sparklines in memory, and pushes diffs to the
+ * pages. The HTTP side is built separately, because the server that serves
+ * it (the gateway's, or the dashboard's own) starts later.
+ *
+ * ```ts
+ * const dashboard = await startDashboardRole({ config: config.dashboard, bus, topics, groups, deadman, clock, logger });
+ * const web = dashboard.web({ guard: security.operatorGuard('read'), authorizeUpgrade: (request) => security.authorizeUpgrade(request, 'read') });
+ * app.route('/', web.routes);
+ * server.on('upgrade', (request, socket, head) => web.handleUpgrade(request, socket, head) || socket.destroy());
+ * ```
+ */
+export async function startDashboardRole(options: DashboardRoleOptions): Promise<DashboardRole> {
+  const { config, bus, clock } = options;
+  const logger = options.logger.child({ component: 'dashboard' });
+
+  const fleet = new FleetState({
+    sparklinePoints: config.sparkline_points,
+    defaultIntervalMs: config.report_interval,
+    lateIntervals: config.late_intervals,
+    thresholds: new DeadmanThresholds(options.deadman.thresholds, config.silent_after),
+    deadmanRules: new Set(options.deadman.rules),
+    forgetAfterMs: config.forget_after,
+  });
+  const hub = new DashboardHub({
+    fleet,
+    clock,
+    logger,
+    settings: { sparklinePoints: config.sparkline_points, lateIntervals: config.late_intervals, pollIntervalMs: config.poll_interval },
+    pushIntervalMs: config.push_interval,
+    socketMaxAgeMs: config.socket_max_age,
+    retainMs: Math.max(60_000, 10 * config.poll_interval),
+  });
+
+  const subscriptions: Subscription[] = [];
+  let endpoint: SocketEndpoint | undefined;
+  let stopped = false;
+  try {
+    // Alerts first, so that dead-man alerts already count when the first agents show up.
+    subscriptions.push(
+      await bus.subscribe({
+        topic: options.topics.alerts,
+        group: options.groups.alerts,
+        onAssigned: () => bus.offsetsForTime(options.topics.alerts, clock.now() - config.alerts_replay),
+        handle: async (records) => {
+          for (const event of decodeAll(ALERTS, records, logger)) fleet.recordAlert(event);
+        },
+      }),
+    );
+    subscriptions.push(
+      await bus.subscribe({
+        topic: options.topics.metrics,
+        group: options.groups.metrics,
+        onAssigned: () => bus.offsetsForTime(options.topics.metrics, clock.now() - config.metrics_replay),
+        handle: async (records) => {
+          for (const batch of decodeAll(METRICS, records, logger)) fleet.recordBatch(batch);
+        },
+      }),
+    );
+  } catch (error) {
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    throw error;
+  }
+  hub.start();
+  logger.info({ groups: options.groups, deadmanRules: options.deadman.rules }, 'dashboard role started');
+
+  return {
+    subscriptions,
+
+    web(access) {
+      if (endpoint) throw new Error('DashboardRole.web was called twice; serve the dashboard from one server');
+      const assets = StaticAssets.load(options.uiRoot);
+      if (!assets.built) logger.warn('the dashboard UI is not built, so /dashboard/ answers 503; run npm run build:dashboard');
+      endpoint = new SocketEndpoint({ path: `${DASHBOARD_PATH}/ws`, hub, authorize: access.authorizeUpgrade, logger });
+      return { routes: dashboardRoutes({ hub, assets, guard: access.guard }), handleUpgrade: endpoint.handleUpgrade };
+    },
+
+    async seed(registry) {
+      try {
+        const agents = await registry.list();
+        for (const agent of agents) fleet.recordRegistryAgent(agent);
+        logger.info({ agents: agents.length }, 'dashboard loaded the agent registry');
+      } catch (error) {
+        logger.warn({ err: error }, 'dashboard could not read the agent registry; agents appear as their batches arrive');
+      }
+    },
+
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await hub.stop();
+      endpoint?.close();
+    },
+  };
+}
+
+/** Decodes records, logging and skipping any that this version cannot read. */
+function decodeAll<T>(spec: TopicSpec<T>, records: readonly DeliveredRecord[], logger: Logger): T[] {
+  const decoded: T[] = [];
+  for (const record of records) {
+    try {
+      decoded.push(spec.decode(record.value));
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'dashboard skipping unreadable record');
+    }
+  }
+  return decoded;
+}
