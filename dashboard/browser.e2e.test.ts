@@ -15,13 +15,15 @@ import { silentLogger } from '../pipeline/log/logger.js';
 import { eventually } from '../pipeline/test-support/services.js';
 
 /**
- * Drives the dashboard in Chromium against an embedded pipeline. The steps:
- * sign-in, a new agent shown within 2 s of its first batch, an agent named
+ * Drives the dashboard in Chromium against an embedded pipeline. It signs in
+ * with a wrong secret, then with a pasted credentials line. The next steps:
+ * a new agent shown within 2 s of its first batch, an agent named
  * like markup shown as text, and a stopped agent turning late, then silent
  * with its dead-man alert. Then the alert clears when the agent reports
  * again, the page polls while its WebSocket fails and reconnects after, the
- * search and tag filters narrow the list, and the heatmap draws and lists a
- * cell's agents. A screenshot of each step
+ * search and tag filters narrow the list, the layout fits windows from
+ * 1400 px down to 390 px wide, and the heatmap draws with its legend and
+ * lists a cell's agents. A screenshot of each step
  * goes to .artifacts/dashboard/.
  */
 
@@ -105,6 +107,7 @@ async function runDashboardTest(t: Test): Promise<void> {
   await silentAndAlert(t, page, startReporting, agents);
   await pollingFallback(t, page, pipeline, startReporting);
   await filters(t, page);
+  await layoutFits(t, page);
   await heatmapRenders(t, page);
 
   t.same(problems, [], 'no dialog, page error or blocked resource');
@@ -145,9 +148,23 @@ async function signIn(t: Test, page: Page, config: FleetpulseConfig, pipeline: R
   await form.waitFor({ state: 'visible', timeout: 10_000 });
   await screenshot(page, '01-sign-in');
 
+  const message = page.locator('.sign-in-message');
+  t.equal(await message.textContent(), '', 'no message before an attempt');
+  t.match(await page.locator('.sign-in-hint').textContent(), /data\/operator-credentials\.txt.*fleetpulse credentials create --client NAME --scope read/s, 'the hint names both sources of credentials');
+
   const operator = await enrollOperator(config, 'dashboard-e2e');
   await page.fill('input[name="client_id"]', operator.client_id);
-  await page.fill('input[name="client_secret"]', operator.client_secret);
+  await page.fill('input[name="client_secret"]', 'wrong-secret');
+  await page.click('.sign-in-form button[type="submit"]');
+  await page.locator('.sign-in-message[data-kind="error"]').waitFor({ timeout: 10_000 });
+  t.match(await message.textContent(), /^The client id or secret was not accepted/, 'a refused secret shows an error');
+  t.notMatch(await message.textContent(), /Bearer|Authorization|oauth/i, 'the error is worded for a person');
+  await screenshot(page, '01-sign-in-refused');
+
+  // The line of operator-credentials.txt, pasted whole into the client id field.
+  await page.fill('input[name="client_id"]', new URLSearchParams(operator).toString());
+  t.equal(await page.inputValue('input[name="client_id"]'), operator.client_id, 'the pasted line leaves the client id');
+  t.equal(await page.inputValue('input[name="client_secret"]'), operator.client_secret, 'and moves the secret to its field');
   await page.click('.sign-in-form button[type="submit"]');
   await page.locator('.connection[data-state="live"]').waitFor({ timeout: 10_000 });
   t.ok(await form.isHidden(), 'the form closes after sign-in');
@@ -167,6 +184,8 @@ async function newAgentAppears(t: Test, page: Page, pipeline: RunningPipeline, s
   await row.locator('.status-up').waitFor({ timeout: 5_000 });
   await eventually(async () => ((await row.locator('.metric-value').first().textContent()) === '25.0%' ? true : undefined), 5_000, 'the cpu value of web-1');
   t.match(await row.locator('.agent-tags').textContent(), /env=e2e/);
+  t.equal(await row.locator('.tag').first().textContent(), 'env=e2e', 'own tags come before host facts');
+  t.match(await page.locator('.counts').textContent(), /^1 agent: 1 up/, 'one agent in the singular');
   await screenshot(page, '03-new-agent');
 }
 
@@ -254,6 +273,60 @@ async function filters(t: Test, page: Page): Promise<void> {
   await until([HOSTILE_ID, 'db-1', 'poll-1', 'web-1'], 'all agents without a filter');
 }
 
+/** Evaluated in the page: how far the page and the alerts panel reach to the right, and where the list and panel sit. */
+const LAYOUT_PROBE = `(() => {
+  const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+  const counts = document.querySelector('.counts');
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    alertsRight: box('.alerts-panel').right,
+    alertsTop: box('.alerts-panel').top,
+    listBottom: box('.agent-list').bottom,
+    countsHeight: counts.getBoundingClientRect().height,
+    countsLineHeight: parseFloat(getComputedStyle(counts).lineHeight),
+    signOutHeight: box('.sign-out').height,
+    rowsShown: document.querySelectorAll('.agent-row:not(.agent-header):not([hidden])').length,
+  };
+})()`;
+
+interface LayoutProbe {
+  scrollWidth: number;
+  innerWidth: number;
+  alertsRight: number;
+  alertsTop: number;
+  listBottom: number;
+  countsHeight: number;
+  countsLineHeight: number;
+  signOutHeight: number;
+  rowsShown: number;
+}
+
+async function layoutFits(t: Test, page: Page): Promise<void> {
+  for (const width of [1400, 1024, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    // Two frames: one for the resize, one for the list's render after it.
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+    const layout = (await page.evaluate(LAYOUT_PROBE)) as LayoutProbe;
+    t.ok(layout.scrollWidth <= layout.innerWidth, `at ${width} px the page is ${layout.scrollWidth} px wide, within the window`);
+    t.ok(layout.alertsRight <= layout.innerWidth, `at ${width} px the alerts panel ends at ${layout.alertsRight} px`);
+    t.ok(layout.countsHeight <= layout.countsLineHeight * 1.5, `at ${width} px the counts take one line (${layout.countsHeight} px)`);
+    t.ok(layout.signOutHeight < 40, `at ${width} px Sign out takes one line (${layout.signOutHeight} px)`);
+    t.equal(layout.rowsShown, 4, `at ${width} px the list shows every agent`);
+    if (width < 1100) t.ok(layout.alertsTop >= layout.listBottom - 1, `at ${width} px the alerts panel is below the list`);
+    await screenshot(page, `10-layout-${width}`);
+  }
+  await page.setViewportSize({ width: 1600, height: 900 });
+
+  await page.fill('input[name="search"]', 'no-such-agent');
+  const empty = page.locator('.agent-empty');
+  await empty.waitFor({ timeout: 5_000 });
+  const emptyBox = (await empty.boundingBox())!;
+  const headerBox = (await page.locator('.agent-header').boundingBox())!;
+  t.ok(emptyBox.y - (headerBox.y + headerBox.height) < 4, 'the empty-list message sits under the column headers');
+  await page.fill('input[name="search"]', '');
+}
+
 async function heatmapRenders(t: Test, page: Page): Promise<void> {
   // Let the store take a few seconds of latency samples.
   await page.waitForTimeout(1_500);
@@ -280,12 +353,14 @@ async function heatmapRenders(t: Test, page: Page): Promise<void> {
     return { count, target: rightmost && { x: rightmost.x / ratio - 3, y: rightmost.y / ratio + 3 } };
   });
   t.ok(painted.count > 0, `the canvas has painted cells (${painted.count} pixels)`);
-  await screenshot(page, '10-heatmap');
+  t.ok(await page.locator('.heatmap-legend').isVisible(), 'the colour legend is shown');
+  await screenshot(page, '11-heatmap');
 
   // The newest samples are in the rightmost painted cell.
   const box = (await page.locator('.heatmap-canvas').boundingBox())!;
   await page.mouse.click(box.x + painted.target!.x, box.y + painted.target!.y);
   await page.locator('.cell-agents li').first().waitFor({ timeout: 10_000 });
   t.match(await page.locator('.cell-agents').textContent(), /web-1/, 'a cell lists its agents');
-  await screenshot(page, '11-heatmap-cell');
+  t.match(await page.locator('.heatmap-details h3').textContent(), /(–[\d.]+[kM]? ms|below [\d.]+ ms): \d+ samples?$/, 'the cell title has the unit and the count');
+  await screenshot(page, '12-heatmap-cell');
 }

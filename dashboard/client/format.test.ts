@@ -1,6 +1,6 @@
 import t from 'tap';
 import { RECONNECT_MAX_MS, reconnectDelay } from './backoff.js';
-import { formatAge, formatCompact, formatDuration, formatMetric } from './format.js';
+import { countOf, formatAge, formatBucketRange, formatCompact, formatDuration, formatMetric, metricUnit, withUnit } from './format.js';
 
 t.test('formatAge for the last-seen column', async (t) => {
   t.equal(formatAge(-20), '0s');
@@ -26,6 +26,27 @@ t.test('formatMetric with units', async (t) => {
   t.equal(formatCompact(0.00126), '0.0013');
   t.equal(formatCompact(1_500), '1.5k');
   t.equal(formatCompact(25), '25');
+});
+
+t.test('countOf uses the singular for one', async (t) => {
+  t.equal(countOf(1, 'sample'), '1 sample');
+  t.equal(countOf(0, 'agent'), '0 agents');
+  t.equal(countOf(2, 'agent'), '2 agents');
+  t.equal(countOf(1_000, 'outlier alert'), '1000 outlier alerts');
+  t.equal(countOf(2, 'match', 'match'), '2 match', 'an explicit plural');
+});
+
+t.test('formatBucketRange names the unit', async (t) => {
+  t.equal(metricUnit('latency_ms'), 'ms');
+  t.equal(metricUnit('cpu_usage'), '%');
+  t.equal(metricUnit('disk_used_pct'), '%');
+  t.equal(metricUnit('load_avg'), '', 'no unit for a metric the dashboard does not know');
+  t.equal(withUnit('25', 'ms'), '25 ms');
+  t.equal(withUnit('25', '%'), '25%');
+  t.equal(withUnit('25', ''), '25');
+  t.equal(formatBucketRange({ lower: 20, upper: 25 }, 'ms'), '20–25 ms');
+  t.equal(formatBucketRange({ lower: 1.2589, upper: 1.5849 }, '%'), '1.3–1.6%');
+  t.equal(formatBucketRange({ lower: null, upper: 0.00126 }, 'ms'), 'below 0.0013 ms');
 });
 
 t.test('reconnectDelay backs off with jitter up to 30 s', async (t) => {

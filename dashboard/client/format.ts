@@ -1,4 +1,4 @@
-import type { DashboardMetric } from './protocol.js';
+import { DASHBOARD_METRICS, type DashboardMetric } from './protocol.js';
 
 /**
  * Formats an age for the last-seen column: `3s`, `4m 05s`, `2h 10m`,
@@ -36,6 +36,35 @@ export function formatCompact(value: number): string {
   if (magnitude >= 10 || magnitude === 0) return String(Math.round(value));
   if (magnitude >= 1) return trim(value);
   return String(Number(value.toPrecision(2)));
+}
+
+/**
+ * Formats a count with its noun, singular for exactly one: `1 sample`,
+ * `3 samples`, `0 agents`. `plural` is for nouns that do not just add an s.
+ */
+export function countOf(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
+/** The unit of a dashboard metric's values: `ms` for latency, `%` for cpu, memory and disk; empty for any other metric. */
+export function metricUnit(metric: string): string {
+  if (metric === 'latency_ms') return 'ms';
+  return (DASHBOARD_METRICS as readonly string[]).includes(metric) ? '%' : '';
+}
+
+/** Appends a unit to a formatted number: `25 ms`, but `25%` without a space. */
+export function withUnit(formatted: string, unit: string): string {
+  if (unit === '') return formatted;
+  return unit === '%' ? `${formatted}%` : `${formatted} ${unit}`;
+}
+
+/**
+ * Formats a heatmap bucket's value range with its unit: `20–25 ms`, or
+ * `below 0.0013 ms` for the lowest bucket, whose `lower` is null.
+ */
+export function formatBucketRange(bucket: { lower: number | null; upper: number }, unit: string): string {
+  if (bucket.lower === null) return `below ${withUnit(formatCompact(bucket.upper), unit)}`;
+  return withUnit(`${formatCompact(bucket.lower)}–${formatCompact(bucket.upper)}`, unit);
 }
 
 function trim(value: number): string {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { alignedTimes, cellAt, cellColor, cellQuery, cellRect, HeatmapFormatError, heatmapQuery, normalizeHeatmap, stepForRange, timeToX } from './heatmap-data.js';
+import { alignedTimes, axisLabelPositions, cellAt, cellColor, cellQuery, cellRect, HeatmapFormatError, heatmapQuery, legendCounts, legendFraction, normalizeHeatmap, scaleColor, stepForRange, timeToX } from './heatmap-data.js';
 
 const FROM = Date.parse('2026-01-01T00:00:00Z');
 
@@ -100,4 +100,23 @@ t.test('normalizeHeatmap pads a narrow value axis', async (t) => {
   const low = normalizeHeatmap({ from: FROM, to: FROM + 60_000, step: 60_000, bucketsPerDecade: 10, min: 0.001, buckets: [{ index: -30, lower: null, upper: 0.00126 }], cells: [] });
   t.same(low.buckets.map((bucket) => bucket.index), [-30, -29, -28, -27, -26, -25, -24, -23, -22, -21], 'never below the lowest bucket');
   t.equal(low.buckets[0]!.lower, null);
+});
+
+t.test('axisLabelPositions always labels the top row', async (t) => {
+  t.same(axisLabelPositions(10), [9, 7, 5, 3, 1], 'every second bucket from the top');
+  t.same(axisLabelPositions(8), [7, 6, 5, 4, 3, 2, 1, 0]);
+  t.same(axisLabelPositions(17, 8), [16, 13, 10, 7, 4, 1]);
+  t.same(axisLabelPositions(1), [0]);
+  t.same(axisLabelPositions(0), []);
+});
+
+t.test('legendCounts label the count scale', async (t) => {
+  t.same(legendCounts(0), [], 'no legend for an empty heatmap');
+  t.same(legendCounts(1), [1]);
+  t.same(legendCounts(2), [1, 2]);
+  t.same(legendCounts(100), [1, 10, 100]);
+  t.equal(legendFraction(10, 100), 0.5);
+  t.equal(legendFraction(1, 1), 1);
+  t.equal(scaleColor(1), cellColor(100, 100), 'the legend ends at the fullest cell colour');
+  t.equal(scaleColor(0), cellColor(1, 100), 'the legend starts at a count of 1');
 });

@@ -191,7 +191,12 @@ export function timeToX(area: PlotArea, grid: Pick<HeatmapGrid, 'times' | 'step'
  */
 export function cellColor(count: number, max: number): string | undefined {
   if (count <= 0 || max <= 0) return undefined;
-  const t = max === 1 ? 1 : Math.log(count) / Math.log(max);
+  return scaleColor(max === 1 ? 1 : Math.log(count) / Math.log(max));
+}
+
+/** Returns the colour at `position` on the count scale, from 0 (a count of 1) to 1 (the largest count). */
+export function scaleColor(position: number): string {
+  const t = Number.isFinite(position) ? position : 0;
   const stops: Array<[number, number, number]> = [
     [30, 40, 90],
     [40, 110, 160],
@@ -203,6 +208,32 @@ export function cellColor(count: number, max: number): string | undefined {
   const fraction = scaled - low;
   const [r, g, b] = stops[low]!.map((channel, i) => Math.round(channel + (stops[low + 1]![i]! - channel) * fraction)) as [number, number, number];
   return `rgb(${r}, ${g}, ${b})`;
+}
+
+/**
+ * Picks the counts that the colour legend labels: 1, the geometric middle
+ * and the largest count, without repeats. Empty for an empty heatmap.
+ */
+export function legendCounts(max: number): number[] {
+  if (max < 1) return [];
+  const middle = Math.round(Math.sqrt(max));
+  return [...new Set([1, middle, max])];
+}
+
+/** Returns where a count sits on the legend's log scale, from 0 (a count of 1) to 1 (the largest). */
+export function legendFraction(count: number, max: number): number {
+  return max <= 1 ? 1 : Math.log(count) / Math.log(max);
+}
+
+/**
+ * Picks the bucket positions that get a value label, at most `maxLabels`,
+ * counted down from the top one so the top row is always labelled.
+ */
+export function axisLabelPositions(bucketCount: number, maxLabels = 8): number[] {
+  const every = Math.max(1, Math.ceil(bucketCount / Math.max(1, maxLabels)));
+  const positions: number[] = [];
+  for (let position = bucketCount - 1; position >= 0; position -= every) positions.push(position);
+  return positions;
 }
 
 /** A heatmap request of the view. */

@@ -2,6 +2,7 @@ import type { AgentFilter } from '../client/filter.js';
 import type { ClientAgent, FleetModel } from '../client/fleet-model.js';
 import { formatAge, formatDuration, formatMetric } from '../client/format.js';
 import { DASHBOARD_METRICS } from '../client/protocol.js';
+import { orderTags } from '../client/tag-order.js';
 import { visibleRange } from '../client/virtual-list.js';
 import { h, setText, svg } from './dom.js';
 
@@ -59,8 +60,17 @@ export class AgentList {
       h('span', {}, ['disk']),
       h('span', {}, ['latency']),
     ]);
-    this.element = h('section', { class: 'agent-list', 'aria-label': 'agents' }, [header, this.viewport, this.empty]) as HTMLElement;
-    this.viewport.addEventListener('scroll', () => this.render(), { passive: true });
+    // On a narrow page the rows scroll sideways inside the viewport; the header follows without a scrollbar of its own.
+    const headerFrame = h('div', { class: 'agent-header-frame' }, [header]) as HTMLElement;
+    this.element = h('section', { class: 'agent-list', 'aria-label': 'agents' }, [headerFrame, this.empty, this.viewport]) as HTMLElement;
+    this.viewport.addEventListener(
+      'scroll',
+      () => {
+        headerFrame.scrollLeft = this.viewport.scrollLeft;
+        this.render();
+      },
+      { passive: true },
+    );
   }
 
   setFilter(filter: AgentFilter): void {
@@ -142,7 +152,7 @@ export class AgentList {
     setText(row.id, agent.id);
     row.id.setAttribute('title', agent.id);
 
-    const entries = Object.entries(agent.tags);
+    const entries = orderTags(agent.tags);
     row.tags.replaceChildren(
       ...entries.slice(0, TAGS_SHOWN).map(([key, value]) => h('span', { class: 'tag' }, [`${key}=${value}`])),
       ...(entries.length > TAGS_SHOWN ? [h('span', { class: 'tag tag-more' }, [`+${entries.length - TAGS_SHOWN}`])] : []),

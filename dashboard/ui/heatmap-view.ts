@@ -1,6 +1,6 @@
 import { parseTagFilter } from '../client/filter.js';
-import { formatCompact } from '../client/format.js';
-import { cellAt, cellColor, cellQuery, cellRect, type HeatmapGrid, type HeatmapRequest, heatmapQuery, normalizeHeatmap, type PlotArea, stepForRange, timeToX } from '../client/heatmap-data.js';
+import { countOf, formatBucketRange, formatCompact, metricUnit } from '../client/format.js';
+import { axisLabelPositions, cellAt, cellColor, cellQuery, cellRect, type HeatmapGrid, type HeatmapRequest, heatmapQuery, legendCounts, legendFraction, normalizeHeatmap, type PlotArea, scaleColor, stepForRange, timeToX } from '../client/heatmap-data.js';
 import { DASHBOARD_METRICS } from '../client/protocol.js';
 import { h, setText } from './dom.js';
 import { type Session, UnauthorizedError } from './session.js';
@@ -14,6 +14,10 @@ const RANGES: Array<[label: string, ms: number]> = [
 const CANVAS_HEIGHT = 360;
 const MARGIN = { left: 64, right: 12, top: 18, bottom: 26 };
 const OUTLIER_COLOR = 'rgb(230, 60, 60)';
+const LEGEND_WIDTH = 240;
+const LEGEND_HEIGHT = 24;
+const LEGEND_BAR_HEIGHT = 10;
+const LABEL_COLOR = 'rgb(170, 176, 190)';
 
 /**
  * The heatmap view: sample counts of a metric per time column and
@@ -28,6 +32,8 @@ export class HeatmapView {
   private readonly range: HTMLSelectElement;
   private readonly status: Element;
   private readonly canvas: HTMLCanvasElement;
+  private readonly legend: HTMLElement;
+  private readonly legendScale: HTMLCanvasElement;
   private readonly details: HTMLElement;
   private grid: HeatmapGrid | undefined;
   private request: HeatmapRequest | undefined;
@@ -36,7 +42,7 @@ export class HeatmapView {
 
   constructor(
     private readonly session: Session,
-    private readonly onUnauthorized: (message: string) => void,
+    private readonly onUnauthorized: (error: UnauthorizedError) => void,
     private readonly onSelectAgent: (agentId: string) => void,
   ) {
     this.metric = h('select', { name: 'metric', 'aria-label': 'metric' }, DASHBOARD_METRICS.map((metric) => h('option', { value: metric }, [metric]))) as HTMLSelectElement;
@@ -56,8 +62,10 @@ export class HeatmapView {
     this.status = h('p', { class: 'heatmap-status', role: 'status' });
     this.canvas = h('canvas', { class: 'heatmap-canvas', height: CANVAS_HEIGHT, 'aria-label': 'heatmap' }) as HTMLCanvasElement;
     this.canvas.addEventListener('click', (event) => void this.select(event));
+    this.legendScale = h('canvas', { class: 'heatmap-legend-scale', width: LEGEND_WIDTH, height: LEGEND_HEIGHT, role: 'img' }) as HTMLCanvasElement;
+    this.legend = h('div', { class: 'heatmap-legend', hidden: true }, [h('span', {}, ['samples per cell (log scale)']), this.legendScale]) as HTMLElement;
     this.details = h('div', { class: 'heatmap-details' }) as HTMLElement;
-    this.element = h('section', { class: 'heatmap-view', 'aria-label': 'heatmap' }, [controls, this.status, this.canvas, this.details]) as HTMLElement;
+    this.element = h('section', { class: 'heatmap-view', 'aria-label': 'heatmap' }, [controls, this.status, this.canvas, this.legend, this.details]) as HTMLElement;
     window.addEventListener('resize', () => this.draw());
   }
 
@@ -82,12 +90,13 @@ export class HeatmapView {
       this.request = request;
       this.selected = undefined;
       const total = grid.counts.reduce((sum, count) => sum + count, 0);
-      setText(this.status, `${grid.metric || this.metric.value}: ${total} samples in ${grid.times.length} columns of ${Math.round(step / 1_000)} s, ${grid.buckets.length} buckets, ${grid.outliers.length} outlier alerts`);
+      const sizes = `${countOf(grid.times.length, 'column')} of ${Math.round(step / 1_000)} s, ${countOf(grid.buckets.length, 'bucket')}, ${countOf(grid.outliers.length, 'outlier alert')}`;
+      setText(this.status, `${grid.metric || this.metric.value}: ${countOf(total, 'sample')} in ${sizes}`);
       this.details.replaceChildren();
       this.draw();
     } catch (error) {
       if (loading !== this.loading) return;
-      if (error instanceof UnauthorizedError) this.onUnauthorized(error.message);
+      if (error instanceof UnauthorizedError) this.onUnauthorized(error);
       setText(this.status, `The heatmap could not be loaded: ${(error as Error).message}`);
     }
   }
@@ -121,6 +130,7 @@ export class HeatmapView {
 
     this.drawAxes(context, area, grid);
     this.drawOutliers(context, area, grid);
+    this.drawLegend(grid.max);
 
     if (this.selected) {
       const rect = cellRect(area, grid, this.selected.column, this.selected.position);
@@ -135,16 +145,20 @@ export class HeatmapView {
   }
 
   private drawAxes(context: CanvasRenderingContext2D, area: PlotArea, grid: HeatmapGrid): void {
-    context.fillStyle = 'rgb(170, 176, 190)';
+    context.fillStyle = LABEL_COLOR;
     context.font = '11px system-ui, sans-serif';
-    context.textAlign = 'right';
+
+    // The axis title: the unit of the bucket bounds, above the value labels.
+    context.textAlign = 'left';
     context.textBaseline = 'middle';
-    const labelEvery = Math.max(1, Math.ceil(grid.buckets.length / 8));
-    grid.buckets.forEach((bucket, position) => {
-      if (position % labelEvery !== 0) return;
+    const unit = metricUnit(grid.metric || this.metric.value);
+    context.fillText(unit ? `value (${unit})` : 'value', 4, area.top - 10);
+
+    context.textAlign = 'right';
+    for (const position of axisLabelPositions(grid.buckets.length)) {
       const rect = cellRect(area, grid, 0, position);
-      context.fillText(`< ${formatCompact(bucket.upper)}`, area.left - 6, rect.y + rect.height / 2);
-    });
+      context.fillText(`< ${formatCompact(grid.buckets[position]!.upper)}`, area.left - 6, rect.y + rect.height / 2);
+    }
 
     context.textAlign = 'center';
     context.textBaseline = 'top';
@@ -154,6 +168,34 @@ export class HeatmapView {
       const rect = cellRect(area, grid, column, 0);
       const label = new Date(time).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
       context.fillText(label, rect.x + rect.width / 2, area.top + area.height + 6);
+    });
+  }
+
+  /** Draws the colour scale of the counts, from 1 to the fullest cell, under the plot; hidden for an empty heatmap. */
+  private drawLegend(max: number): void {
+    const counts = legendCounts(max);
+    this.legend.hidden = counts.length === 0;
+    this.legendScale.setAttribute('aria-label', `colour scale from ${countOf(1, 'sample')} to ${countOf(max, 'sample')} per cell`);
+    const context = this.legendScale.getContext('2d');
+    if (!context || counts.length === 0) return;
+
+    const ratio = window.devicePixelRatio || 1;
+    this.legendScale.width = Math.round(LEGEND_WIDTH * ratio);
+    this.legendScale.height = Math.round(LEGEND_HEIGHT * ratio);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, LEGEND_WIDTH, LEGEND_HEIGHT);
+    for (let x = 0; x < LEGEND_WIDTH; x++) {
+      context.fillStyle = scaleColor(x / (LEGEND_WIDTH - 1));
+      context.fillRect(x, 0, 1, LEGEND_BAR_HEIGHT);
+    }
+
+    context.fillStyle = LABEL_COLOR;
+    context.font = '11px system-ui, sans-serif';
+    context.textBaseline = 'top';
+    counts.forEach((count) => {
+      const x = legendFraction(count, max) * LEGEND_WIDTH;
+      context.textAlign = x >= LEGEND_WIDTH - 1 ? 'right' : x <= 0 ? 'left' : 'center';
+      context.fillText(formatCompact(count), x, LEGEND_BAR_HEIGHT + 2);
     });
   }
 
@@ -197,8 +239,8 @@ export class HeatmapView {
     const time = grid.times[cell.column]!;
     const bucket = grid.buckets[cell.position]!;
     const count = grid.counts[cell.column * grid.buckets.length + cell.position] ?? 0;
-    const range = `${bucket.lower === null ? 'below' : `${formatCompact(bucket.lower)} to`} ${formatCompact(bucket.upper)}`;
-    const title = `${new Date(time).toLocaleTimeString()}, ${range}: ${count} samples`;
+    const range = formatBucketRange(bucket, metricUnit(grid.metric || this.request?.metric || ''));
+    const title = `${new Date(time).toLocaleTimeString()}, ${range}: ${countOf(count, 'sample')}`;
     if (count === 0) {
       this.details.replaceChildren(h('h3', {}, [title]), h('p', {}, ['No samples in this cell.']));
       return;
@@ -208,9 +250,9 @@ export class HeatmapView {
     try {
       const body = (await this.session.getJson(`/v1/heatmap/cell?${cellQuery(this.request!, time, bucket.index)}`)) as { agents?: Array<{ agentId: string; count: number }> };
       const agents = Array.isArray(body.agents) ? body.agents : [];
-      this.details.replaceChildren(h('h3', {}, [title]), h('ul', { class: 'cell-agents' }, agents.map((agent) => this.agentItem(String(agent.agentId), `${agent.count} samples`))));
+      this.details.replaceChildren(h('h3', {}, [title]), h('ul', { class: 'cell-agents' }, agents.map((agent) => this.agentItem(String(agent.agentId), countOf(agent.count, 'sample')))));
     } catch (error) {
-      if (error instanceof UnauthorizedError) this.onUnauthorized(error.message);
+      if (error instanceof UnauthorizedError) this.onUnauthorized(error);
       this.details.replaceChildren(h('h3', {}, [title]), h('p', {}, [`The cell's agents could not be loaded: ${(error as Error).message}`]));
     }
   }
@@ -219,7 +261,7 @@ export class HeatmapView {
     const near = grid.outliers.filter((mark) => Math.abs(timeToX(area, grid, mark.ts) - x) <= 6);
     if (near.length === 0) return;
     this.details.replaceChildren(
-      h('h3', {}, [`${near.length} outlier alerts`]),
+      h('h3', {}, [countOf(near.length, 'outlier alert')]),
       h('ul', { class: 'cell-agents' }, near.map((mark) => this.agentItem(mark.agentId, `${mark.rule} at ${new Date(mark.ts).toLocaleTimeString()}, value ${formatCompact(mark.value)}`))),
     );
   }

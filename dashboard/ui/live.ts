@@ -13,7 +13,7 @@ export interface LiveConnectionOptions {
   onChange(): void;
   onState(state: LiveState, detail: string): void;
   /** Called when the API answers 401; the connection has stopped. */
-  onUnauthorized(message: string): void;
+  onUnauthorized(error: UnauthorizedError): void;
 }
 
 /** A socket that delivered nothing for this long (heartbeats come every 10 s) is closed and reopened. */
@@ -139,7 +139,7 @@ export class LiveConnection {
       if (error instanceof UnauthorizedError) {
         this.stop();
         this.options.onState('signed-out', error.message);
-        this.options.onUnauthorized(error.message);
+        this.options.onUnauthorized(error);
         return;
       }
       this.options.onState('offline', `cannot reach the dashboard: ${(error as Error).message}`);

@@ -1,5 +1,7 @@
+import { unauthorizedMessage } from '../client/credentials.js';
 import { parseTagFilter } from '../client/filter.js';
 import { FleetModel } from '../client/fleet-model.js';
+import { countOf } from '../client/format.js';
 import { AGENT_STATUSES, type AgentStatus } from '../client/protocol.js';
 import { AgentList } from './agent-list.js';
 import { AlertsPanel } from './alerts-panel.js';
@@ -38,14 +40,14 @@ class DashboardApp {
 
   constructor(root: HTMLElement) {
     this.alerts = new AlertsPanel(this.model, (agentId) => this.showAgent(agentId));
-    this.heatmap = new HeatmapView(this.session, (message) => this.requireSignIn(message), (agentId) => this.showAgent(agentId));
+    this.heatmap = new HeatmapView(this.session, (error) => this.requireSignIn(unauthorizedMessage(error.tokenSent)), (agentId) => this.showAgent(agentId));
     this.signIn = new SignInForm(this.session, () => this.start());
     this.live = new LiveConnection({
       model: this.model,
       session: this.session,
       onChange: () => this.scheduleRender(),
       onState: (state, detail) => this.showConnection(state, detail),
-      onUnauthorized: (message) => this.requireSignIn(message),
+      onUnauthorized: (error) => this.requireSignIn(unauthorizedMessage(error.tokenSent)),
     });
 
     this.counts = h('span', { class: 'counts', role: 'status' });
@@ -59,7 +61,8 @@ class DashboardApp {
     const heatmapButton = h('button', { type: 'button', class: 'tab', 'aria-selected': 'false', 'data-view': 'heatmap' }, ['Heatmap']);
     agentsButton.addEventListener('click', () => this.showView('agents'));
     heatmapButton.addEventListener('click', () => this.showView('heatmap'));
-    const header = h('header', { class: 'top-bar' }, [h('h1', {}, ['fleetpulse']), h('nav', { class: 'tabs', role: 'tablist' }, [agentsButton, heatmapButton]), this.counts, this.connection, signOut]);
+    const summary = h('div', { class: 'top-summary' }, [this.counts, this.connection, signOut]);
+    const header = h('header', { class: 'top-bar' }, [h('h1', {}, ['fleetpulse']), h('nav', { class: 'tabs', role: 'tablist' }, [agentsButton, heatmapButton]), summary]);
 
     this.search = h('input', { type: 'search', name: 'search', placeholder: 'search agent id', 'aria-label': 'search agent id', autocomplete: 'off' }) as HTMLInputElement;
     this.tagSuggestions = h('datalist', { id: 'tag-suggestions' }) as HTMLElement;
@@ -88,10 +91,11 @@ class DashboardApp {
     this.live.start();
   }
 
-  private requireSignIn(message: string): void {
+  /** Stops the live connection and shows the sign-in form with `notice`, empty when the page has not signed in yet. */
+  private requireSignIn(notice: string): void {
     this.live.stop();
-    this.showConnection('signed-out', message);
-    this.signIn.show(message);
+    this.showConnection('signed-out', notice || 'sign in to see the fleet');
+    this.signIn.show(notice);
   }
 
   private showView(view: 'agents' | 'heatmap'): void {
@@ -135,7 +139,11 @@ class DashboardApp {
     const counts = this.model.counts();
     const matching = this.agents.matching;
     const total = this.model.agents.size;
-    setText(this.counts, `${total} agents: ${counts.up} up, ${counts.late} late, ${counts.silent} silent${matching !== total ? ` (${matching} match the filter)` : ''}`);
+    const filtered = matching !== total ? ` (${matching} ${matching === 1 ? 'matches' : 'match'} the filter)` : '';
+    const text = `${countOf(total, 'agent')}: ${counts.up} up, ${counts.late} late, ${counts.silent} silent${filtered}`;
+    setText(this.counts, text);
+    // A narrow top bar cuts the counts off with an ellipsis; the title keeps the whole text.
+    this.counts.setAttribute('title', text);
     this.updateSuggestions();
   }
 

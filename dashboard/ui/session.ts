@@ -1,3 +1,5 @@
+import type { SignInFailure } from '../client/credentials.js';
+
 /**
  * The operator's access token: obtained at POST /oauth/token with the client
  * credentials grant and the `read` scope, kept in sessionStorage (one tab,
@@ -8,11 +10,22 @@
 
 const STORAGE_KEY = 'fleetpulse.dashboard.token';
 
-/** The API answered 401: the page needs to sign in. */
+/** The API answered 401: the page needs to sign in. `tokenSent` is false when the page had no token yet. */
 export class UnauthorizedError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly tokenSent: boolean,
+  ) {
     super(message);
     this.name = 'UnauthorizedError';
+  }
+}
+
+/** POST /oauth/token did not issue a token; `failure` has the status and the OAuth error body. */
+export class SignInError extends Error {
+  constructor(readonly failure: SignInFailure) {
+    super(`sign-in failed: ${failure.description ?? failure.error ?? `status ${failure.status}`}`);
+    this.name = 'SignInError';
   }
 }
 
@@ -42,19 +55,23 @@ export class Session {
     return this.stored?.token;
   }
 
-  /** Requests a token; throws RequestError with the server's reason when the credentials are refused. */
+  /** Requests a token; throws SignInError when the gateway cannot be reached or issues no token. */
   async signIn(clientId: string, clientSecret: string): Promise<void> {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'read' });
     let response: Response;
     try {
-      response = await fetch('/oauth/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body, cache: 'no-store' });
+      // The endpoint rejects a wrong secret with 401 and `WWW-Authenticate: Basic`. Without credentials: 'omit',
+      // Chromium shows its own Basic sign-in dialog for that response, and the fetch waits on the dialog.
+      response = await fetch('/oauth/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body, cache: 'no-store', credentials: 'omit' });
     } catch {
-      throw new RequestError('the gateway could not be reached; check the connection and try again', 0);
+      throw new SignInError({ status: 0 });
     }
     const payload = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown };
     if (!response.ok || typeof payload.access_token !== 'string') {
-      const reason = typeof payload.error_description === 'string' ? payload.error_description : `the token endpoint answered ${response.status}`;
-      throw new RequestError(`sign-in failed: ${reason}`, response.status);
+      const failure: SignInFailure = { status: response.status };
+      if (typeof payload.error === 'string') failure.error = payload.error;
+      if (typeof payload.error_description === 'string') failure.description = payload.error_description;
+      throw new SignInError(failure);
     }
 
     const lifetimeSeconds = typeof payload.expires_in === 'number' ? payload.expires_in : 900;
@@ -79,7 +96,7 @@ export class Session {
     }
     if (response.status === 401) {
       this.signOut();
-      throw new UnauthorizedError(await errorMessage(response));
+      throw new UnauthorizedError(await errorMessage(response), token !== undefined);
     }
     if (!response.ok) throw new RequestError(await errorMessage(response), response.status);
     return response.json();

@@ -105,3 +105,20 @@ t.test('embedded config moves with data_dir', async (t) => {
 
   t.equal(duckdbPath(config), '/srv/fleetpulse/fleetpulse.duckdb');
 });
+
+t.test('fleetpulse config receiver missing a required key', async (t) => {
+  const file = writeFile(t, 'fleetpulse.yml', 'notifier:\n  receivers:\n    - { name: hook, type: webhook, ulr: "https://127.0.0.1:9/hook" }\n');
+
+  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [
+    ':3:7 notifier.receivers.0.url: missing; this key is required here',
+    ":3:36 notifier.receivers.0.ulr: unknown key; did you mean 'url'? docs/configuration.md lists every key",
+  ]);
+});
+
+t.test('fleetpulse config route matcher written as a mapping', async (t) => {
+  const file = writeFile(t, 'fleetpulse.yml', 'router:\n  routes:\n    - { matchers: [{ env: local }] }\n');
+
+  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [
+    `:3:20 router.routes.0.matchers.0: expected a matcher written as text, such as 'env="prod"' or 'region=~"eu-.*"', found {"env":"local"}`,
+  ]);
+});

@@ -83,10 +83,13 @@ export async function localAgentCredentials(config: FleetpulseConfig, store: Cre
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as LocalAgentCredentials;
     const record = await store.get(stored.client_id);
-    if (record && record.revokedAt === undefined && record.agentId === agentId) return { clientId: stored.client_id, clientSecret: stored.client_secret };
+    // Credentials with tags come from versions that copied local_agent.tags into the identity, where they beat every other source.
+    const identityTags = Object.keys(record?.tags ?? {}).length > 0;
+    if (record && record.revokedAt === undefined && record.agentId === agentId && !identityTags) return { clientId: stored.client_id, clientSecret: stored.client_secret };
   }
 
-  const { record, clientSecret } = await createCredential(store, { agentId, tags: config.local_agent.tags });
+  // local_agent.tags ride on the batches as the agent's own tags, so tagging rules can override them.
+  const { record, clientSecret } = await createCredential(store, { agentId });
   const content: LocalAgentCredentials = { client_id: record.clientId, client_secret: clientSecret, agent_id: agentId };
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   logger.info({ agentId, clientId: record.clientId, file }, 'created client credentials for the local agent');

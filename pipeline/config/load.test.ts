@@ -81,6 +81,13 @@ t.test('loadConfig error for a bad environment value', async (t) => {
   t.match(error.issues[0]!.message, /expected a number, found "eighty"/);
 });
 
+t.test('loadConfig error inside a value from the environment', async (t) => {
+  const file = writeYaml('gateway:\n  port: 80\n');
+  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: { FP_TAGS: '{"env": 3}' } }));
+  t.equal(error.issues[0]!.key, 'tags.env');
+  t.equal(error.issues[0]!.source, 'environment variable FP_TAGS', 'the variable, not a line of the file');
+});
+
 t.test('loadConfig rejects unknown keys', async (t) => {
   const file = writeYaml('gateway:\n  prot: 80\n');
   const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));

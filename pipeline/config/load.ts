@@ -115,11 +115,20 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): z.outp
     for (const keyPath of keys) {
       const key = keyPath.join('.') || '(root)';
       const at = positionOf(issue, keyPath, options.schema, raw);
-      const source = origins.get(key) ?? locate(document, lineCounter, options.file, keyPath, at);
+      const source = originOf(origins, keyPath) ?? locate(document, lineCounter, options.file, keyPath, at);
       issues.push({ key, source, message: describeIssue(issue, keyPath, messages) });
     }
   }
   throw new ConfigError(issues);
+}
+
+/** Names the variable that set the key or one of its parents, such as a list of tagging rules given as JSON. */
+function originOf(origins: ReadonlyMap<string, string>, keyPath: readonly string[]): string | undefined {
+  for (let length = keyPath.length; length > 0; length--) {
+    const origin = origins.get(keyPath.slice(0, length).join('.'));
+    if (origin !== undefined) return origin;
+  }
+  return undefined;
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -214,6 +223,11 @@ function describeIssue(issue: z.core.$ZodIssue, keyPath: string[], context: Issu
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, found ${shown}`;
     case 'invalid_format':
       return `expected ${issue.format}, found ${shown}`;
+    case 'invalid_union':
+      // zod reports only "Invalid input" when no branch of a union (text or { env } or { file }) takes the value.
+      if (issue.message !== 'Invalid input') return issue.message;
+      if (found === undefined) return 'missing; this key is required here';
+      return context.reference === undefined ? `invalid value ${shown}` : `invalid value ${shown}; ${context.reference} lists the forms this key takes`;
     default:
       return issue.message;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../pipeline/config/fields.js';
+import { valueHints } from '../../pipeline/config/value-hints.js';
 import { type Matcher, MatcherError, parseMatcher } from '../../pipeline/messages/matcher.js';
 import { describeValue } from '../../pipeline/messages/validation.js';
 import { isValidTimeZone, parseBoundary, parseTimeOfDay, WEEKDAYS } from './blackout.js';
@@ -27,6 +28,8 @@ const matcherText = z.string().transform((text, context): Matcher => {
     return z.NEVER;
   }
 });
+
+valueHints.add(matcherText, { expected: `a matcher written as text, such as 'env="prod"' or 'region=~"eu-.*"'` });
 
 /** `group_by` label names; `...` alone groups by every label, so each alert is its own group. */
 const groupBy = z.array(
