@@ -1,8 +1,9 @@
 import { BIGINT, type DuckDBConnection, type DuckDBType, INTEGER, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
 import type { AlertEvent, AlertState, Severity } from '../../pipeline/messages/alert-event.js';
-import type { Decision, DecisionReason } from '../../pipeline/messages/decision.js';
-import type { AlertQuery, DecisionQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
+import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
 import { checkQueryBounds, type DeliveryQuery } from '../store-queries.js';
+import { decisionFromRow, deliveryFromRow } from '../../pipeline/store/rows.js';
 
 /** A MAP(VARCHAR, VARCHAR) as DuckDB's JS conversion returns it. */
 type MapEntries = Array<{ key: string; value: string }>;
@@ -115,19 +116,7 @@ export class DuckDBQueries {
       { ...where.values, limit },
       { ...where.types, limit: INTEGER },
     );
-    return reader.getRowObjectsJS().map((row) => {
-      const record: DeliveryRecord = {
-        ts: Number(row.ts),
-        idempotencyKey: row.idempotency_key as string,
-        fingerprint: row.fingerprint as string,
-        receiver: row.receiver as string,
-        channel: row.channel as string,
-        outcome: row.outcome as DeliveryOutcome,
-        attempts: row.attempts as number,
-      };
-      if (row.error !== null) record.error = row.error as string;
-      return record;
-    });
+    return reader.getRowObjectsJS().map((row) => deliveryFromRow(row, Number(row.ts)));
   }
 
   async queryDecisions(query: DecisionQuery): Promise<Decision[]> {
@@ -143,31 +132,6 @@ export class DuckDBQueries {
       { ...where.values, limit },
       { ...where.types, limit: INTEGER },
     );
-    return reader.getRowObjectsJS().map((row) => {
-      const decision: Decision = {
-        version: 1,
-        id: row.id as string,
-        ts: Number(row.ts),
-        fingerprint: row.fingerprint as string,
-        alertKey: row.alert_key as string,
-        state: row.state as AlertState,
-        rule: row.rule as string,
-        agentId: row.agent as string,
-        reason: row.reason as DecisionReason,
-      };
-      const optional: Array<[keyof Decision, unknown]> = [
-        ['receiver', row.receiver],
-        ['groupKey', row.group_key],
-        ['notificationKey', row.notification_key],
-        ['silenceId', row.silence_id],
-        ['blackoutWindow', row.blackout_window],
-        ['inhibitedBy', row.inhibited_by],
-        ['detail', row.detail],
-      ];
-      for (const [field, value] of optional) {
-        if (value !== null && value !== undefined) (decision as unknown as Record<string, unknown>)[field] = value as string;
-      }
-      return decision;
-    });
+    return reader.getRowObjectsJS().map((row) => decisionFromRow(row, Number(row.ts)));
   }
 }

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { AlertEvent, AlertState, Severity } from '../../pipeline/messages/alert-event.js';
-import type { Decision, DecisionReason } from '../../pipeline/messages/decision.js';
-import type { AlertQuery, DecisionQuery, DeliveryOutcome, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
+import type { Decision } from '../../pipeline/messages/decision.js';
+import type { AlertQuery, DecisionQuery, DeliveryRecord, SampleQuery, StoredSample } from '../../pipeline/store/store.js';
 import { checkQueryBounds, type DeliveryQuery } from '../store-queries.js';
+import { decisionFromRow, deliveryFromRow } from '../../pipeline/store/rows.js';
 import { LABEL_COLUMN_PREFIX, type QuestDBTables, TAG_COLUMN_PREFIX } from './schema.js';
 
 const PG_INT8 = 20;
@@ -153,19 +154,7 @@ export class QuestDBQueries {
       text: `SELECT * FROM ${this.tables.deliveries} ${where.sql} ORDER BY ts DESC LIMIT ${limit}`,
       values: where.values,
     });
-    return result.rows.map((row) => {
-      const record: DeliveryRecord = {
-        ts: row.ts as number,
-        idempotencyKey: row.idempotency_key as string,
-        fingerprint: row.fingerprint as string,
-        receiver: row.receiver as string,
-        channel: row.channel as string,
-        outcome: row.outcome as DeliveryOutcome,
-        attempts: row.attempts as number,
-      };
-      if (row.error !== null && row.error !== undefined) record.error = row.error as string;
-      return record;
-    });
+    return result.rows.map((row) => deliveryFromRow(row, row.ts as number));
   }
 
   async queryDecisions(query: DecisionQuery): Promise<Decision[]> {
@@ -175,21 +164,7 @@ export class QuestDBQueries {
       text: `SELECT * FROM ${this.tables.decisions} ${where.sql} ORDER BY ts DESC, id DESC LIMIT ${limit}`,
       values: where.values,
     });
-    return result.rows.map((row) => {
-      const decision: Decision = {
-        version: 1,
-        id: row.id as string,
-        ts: row.ts as number,
-        fingerprint: row.fingerprint as string,
-        alertKey: row.alert_key as string,
-        state: row.state as AlertState,
-        rule: row.rule as string,
-        agentId: row.agent as string,
-        reason: row.reason as DecisionReason,
-      };
-      setOptional(decision, row, DECISION_OPTIONAL_COLUMNS);
-      return decision;
-    });
+    return result.rows.map((row) => decisionFromRow(row, row.ts as number));
   }
 
   /**
@@ -215,20 +190,3 @@ function parseJson<T>(value: unknown, fallback: T): T {
   return JSON.parse(value) as T;
 }
 
-/** Optional decision fields and the columns that hold them; a null column leaves the field absent. */
-const DECISION_OPTIONAL_COLUMNS: ReadonlyArray<[field: keyof Decision, column: string]> = [
-  ['receiver', 'receiver'],
-  ['groupKey', 'group_key'],
-  ['notificationKey', 'notification_key'],
-  ['silenceId', 'silence_id'],
-  ['blackoutWindow', 'blackout_window'],
-  ['inhibitedBy', 'inhibited_by'],
-  ['detail', 'detail'],
-];
-
-function setOptional(target: Decision, row: Record<string, unknown>, columns: typeof DECISION_OPTIONAL_COLUMNS): void {
-  for (const [field, column] of columns) {
-    const value = row[column];
-    if (value !== null && value !== undefined) (target as unknown as Record<string, unknown>)[field] = String(value);
-  }
-}
