@@ -4,13 +4,13 @@ import type { GatewayHttpClient } from './http-client.js';
 
 /** A source of access tokens for the gateway's Authorization header. */
 export interface AccessTokenSource {
-  /** Returns a valid access token, requesting a new one when none is held or renewal is due. */
+  /** Returns a valid access token, requesting a new one when none is cached or renewal is due. */
   token(): Promise<string>;
   /** Drops `token` after the gateway rejected it with 401, so that the next call requests a new one. */
   invalidate(token: string): void;
 }
 
-/** Raised when the token endpoint does not issue a token; the message has the OAuth2 error and description. */
+/** Raised when the token endpoint does not issue a token. The message contains the OAuth2 error and description. */
 export class TokenRequestError extends Error {
   constructor(
     message: string,
@@ -90,7 +90,7 @@ export class TokenClient implements AccessTokenSource {
     if (response.status !== 200 || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
       const error = typeof body.error === 'string' ? body.error : `status ${response.status}`;
       const description = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
-      // The gateway does not say whether the credentials are unknown, wrong or revoked, so the message says what to do next.
+      // The gateway's error does not distinguish unknown, wrong or revoked credentials, so the message names the next step.
       const fix = error === 'invalid_client' ? '; the client id or secret is wrong or was revoked: create new credentials with `fleetpulse credentials create`' : '';
       throw new TokenRequestError(`the token endpoint rejected the token request (${error}${description})${fix}`, response.status);
     }

@@ -30,7 +30,7 @@ export class AgentEntry {
   silentAfterMs = Number.POSITIVE_INFINITY;
   status: AgentStatus = 'up';
 
-  /** Newest value per metric; NaN when the agent never sent it. */
+  /** Newest value per metric, or NaN when the agent never sent that metric. */
   readonly values = new Float64Array(METRICS).fill(Number.NaN);
   /** Sample time of each metric's newest point, so a replayed batch adds no point twice. */
   private readonly newestPointTs = new Float64Array(METRICS).fill(Number.NEGATIVE_INFINITY);
@@ -45,7 +45,7 @@ export class AgentEntry {
   announced = false;
   /** Changed bits since the last diff. */
   changes = 0;
-  /** Points appended since the last diff, per metric; undefined when none were. */
+  /** Points appended since the last diff, per metric, or undefined when there are none. */
   appended: number[][] | undefined;
 
   constructor(
@@ -57,7 +57,7 @@ export class AgentEntry {
     this.ring = new Float64Array(METRICS * sparklinePoints);
   }
 
-  /** Records a batch's gateway receive time; returns whether lastSeen moved. */
+  /** Records a batch's gateway receive time and returns whether lastSeen advanced. */
   seen(receivedAt: number): boolean {
     if (receivedAt <= this.lastSeen) return false;
     this.lastSeen = receivedAt;
@@ -109,7 +109,10 @@ export class AgentEntry {
     }
   }
 
-  /** Appends the points newer than the metric's newest one; older points (replays, late batches) are skipped. */
+  /**
+   * Appends the points newer than the metric's newest point. Older points,
+   * from replays or late batches, are skipped.
+   */
   addPoints(metric: number, points: readonly SummaryPoint[]): void {
     for (const point of points) {
       if (point.ts <= this.newestPointTs[metric]!) continue;
@@ -124,7 +127,7 @@ export class AgentEntry {
     }
   }
 
-  /** The agent as a snapshot or `added` entry carries it. */
+  /** Returns the agent in the form that a snapshot or an `added` entry carries. */
   view(): AgentView {
     return {
       id: this.id,
@@ -138,7 +141,7 @@ export class AgentEntry {
     };
   }
 
-  /** The changed fields since the last diff. */
+  /** Returns the fields that changed since the last diff. */
   change(): AgentChange {
     const change: AgentChange = { id: this.id };
     if (this.changes & Changed.status) change.status = this.status;
@@ -147,19 +150,19 @@ export class AgentEntry {
     if (this.changes & Changed.silentAfter) change.silentAfterMs = this.silentAfterMs;
     if (this.changes & Changed.tags) change.tags = this.tags;
     if (this.changes & Changed.values) change.values = this.valueList();
-    // A backfill of more points than a sparkline holds would only push its own first points out.
+    // A backfill longer than a sparkline's capacity would only push its own first points out, so only the last ones are sent.
     if (this.appended) change.appended = this.appended.map((points) => (points.length > this.sparklinePoints ? points.slice(-this.sparklinePoints) : points));
     return change;
   }
 
-  /** Forgets what changed, once a diff carried it. */
+  /** Clears the recorded changes once a diff has carried them, and marks the agent announced. */
   clearChanges(): void {
     this.changes = 0;
     this.appended = undefined;
     this.announced = true;
   }
 
-  /** The metric's ring buffer, oldest first. */
+  /** Returns the contents of the metric's ring buffer, oldest point first. */
   sparkline(metric: number): number[] {
     const length = this.ringLength[metric]!;
     const start = this.ringStart[metric]!;

@@ -14,11 +14,11 @@ interface EndedEpisode {
 }
 
 /**
- * The firing alerts, from the transitions on the alerts topic, and the
- * changes to them since the last diff.
+ * Store of the firing alerts, built from the transitions on the alerts topic,
+ * and of the changes to them since the last diff.
  *
  * Delivery is at least once and per fingerprint in order, so a repeated
- * transition is recognised by its episode (`activeAt`): a `firing` of an
+ * transition is recognised by its episode (`activeAt`). A `firing` of an
  * episode that already ended, or of the episode already firing, changes
  * nothing.
  */
@@ -33,24 +33,27 @@ export class AlertBook {
   /** @param deadmanRules names of the rules whose firing alert makes its agent silent */
   constructor(private readonly deadmanRules: ReadonlySet<string>) {}
 
-  /** Applies one transition; returns the agent id when the agent's dead-man state changed. */
+  /** Applies one transition and returns the agent id when the agent's dead-man state changed. */
   record(event: AlertEvent): string | undefined {
     if (event.state === 'firing') return this.fire(event);
     if (event.state === 'resolved' || event.state === 'inactive') return this.end(event);
     return undefined;
   }
 
-  /** Whether a dead-man alert of the agent is firing. */
+  /** Returns whether a dead-man alert of the agent is firing. */
   deadmanFiring(agentId: string): boolean {
     return (this.deadmanCounts.get(agentId) ?? 0) > 0;
   }
 
-  /** Every firing alert, for a snapshot. */
+  /** Returns every firing alert, for a snapshot. */
   list(): AlertView[] {
     return [...this.firing.values()].map((alert) => alert.view);
   }
 
-  /** The alerts that started or stopped firing since the last call; empty lists when none did. */
+  /**
+   * Returns the alerts that started or stopped firing since the last call, and
+   * marks the firing ones announced. Both lists are empty when nothing changed.
+   */
   takeChanges(): { firing: AlertView[]; resolved: string[] } {
     const firing: AlertView[] = [];
     for (const fingerprint of this.newlyFiring) {
@@ -88,7 +91,7 @@ export class AlertBook {
       summary: event.annotations?.summary ?? '',
       silencesAgent: this.deadmanRules.has(event.rule),
     };
-    // A new episode replaces the old one, whose resolution was lost; the page replaces it by fingerprint.
+    // A new episode replaces the old one, whose resolution was lost. The page also replaces it by fingerprint.
     this.firing.set(event.fingerprint, { view, announced: current?.announced ?? false });
     this.newlyFiring.add(event.fingerprint);
     if (current || !view.silencesAgent) return undefined;

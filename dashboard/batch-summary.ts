@@ -9,9 +9,9 @@ export interface SummaryPoint {
   value: number;
 }
 
-/** What a metric batch contributes to the dashboard. */
+/** Contribution of one metric batch to the dashboard. */
 export interface BatchSummary {
-  /** Newest sample time of the batch; -Infinity for a batch without samples. */
+  /** Newest sample time of the batch, or -Infinity for a batch without samples. */
   newestTs: number;
   /**
    * Per DASHBOARD_METRICS entry, one point per distinct sample time, in time
@@ -24,7 +24,7 @@ export interface BatchSummary {
 
 /**
  * Reduces a batch's samples to the dashboard's metrics. Agents report one
- * sample time per collection, so each list usually has one point; a batch
+ * sample time per collection, so each list usually has one point. A batch
  * that an agent sends after an outage carries several collections.
  */
 export function summarizeSamples(samples: readonly Sample[]): BatchSummary {

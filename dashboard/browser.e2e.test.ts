@@ -20,14 +20,14 @@ import { eventually } from '../pipeline/test-support/services.js';
  * a new agent shown within 2 s of its first batch, an agent named
  * like markup shown as text, and a stopped agent turning late, then silent
  * with its dead-man alert. Then the alert clears when the agent reports
- * again, the page polls while its WebSocket fails and reconnects after, the
- * search and tag filters narrow the list, the layout fits windows from
- * 1400 px down to 390 px wide, and the heatmap draws with its legend and
- * lists a cell's agents. A screenshot of each step
- * goes to .artifacts/dashboard/.
+ * again, and the page polls while its WebSocket fails and reconnects after.
+ * Finally the search and tag filters narrow the list, the layout fits
+ * windows from 1400 px down to 390 px wide, and the heatmap draws with its
+ * legend and lists a cell's agents. A screenshot of each step goes to
+ * .artifacts/dashboard/.
  */
 
-/** Debian's Chromium; FLEETPULSE_TEST_CHROMIUM names another build of Chromium or Chrome. */
+/** Path of Debian's Chromium. FLEETPULSE_TEST_CHROMIUM sets the path of another build of Chromium or Chrome. */
 const CHROMIUM = process.env.FLEETPULSE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +36,7 @@ const HOSTILE_ID = '<img src=x onerror=alert(1)>';
 const INTERVAL = '300ms';
 
 if (!existsSync(CHROMIUM)) {
-  const message = `Chromium is not installed at ${CHROMIUM}; install it with apt-get install -y chromium, or set FLEETPULSE_TEST_CHROMIUM to its path`;
+  const message = `Chromium is not installed at ${CHROMIUM}. Install it with apt-get install -y chromium, or set FLEETPULSE_TEST_CHROMIUM to its path`;
   if (process.env.FLEETPULSE_REQUIRE_BROWSER === '1') t.fail(`${message} (FLEETPULSE_REQUIRE_BROWSER=1 requires the browser test)`);
   else t.plan(0, `skipped: ${message}. FLEETPULSE_REQUIRE_BROWSER=1 makes a missing browser a failure`);
 } else {

@@ -127,8 +127,8 @@ export class FleetState {
   }
 
   /**
-   * Every agent and firing alert. Call it right after `takeDiff`, so that
-   * no change is both in the snapshot and in the next diff.
+   * Returns every agent and firing alert. Call it right after `takeDiff`, so
+   * that no change is both in the snapshot and in the next diff.
    */
   snapshot(): { agents: AgentView[]; alerts: AlertView[] } {
     const agents: AgentView[] = [];

@@ -123,7 +123,7 @@ t.test('DashboardHub closes slow and old sockets', async (t) => {
   t.equal(late.closed, 1001, 'a stopped hub turns sockets away');
 });
 
-t.test('DashboardHub answers snapshot requests at the next tick', async (t) => {
+t.test('DashboardHub serves snapshot requests at next tick', async (t) => {
   const { clock, fleet, hub } = setup(t);
   fleet.recordBatch(reportBatch('a', T0, { cpu: 1 }));
   const pending = hub.snapshot();

@@ -16,17 +16,17 @@ export interface DashboardRoleOptions {
   config: DashboardConfig;
   bus: Bus;
   topics: { metrics: string; alerts: string };
-  /** The dashboard's own consumer groups; each dashboard process needs groups of its own. */
+  /** The dashboard's own consumer groups. Each dashboard process needs groups of its own. */
   groups: { metrics: string; alerts: string };
   /** The processor's dead-man groups, and the names of every rule whose firing alert means its agent is silent. */
   deadman: { thresholds: readonly DeadmanThreshold[]; rules: readonly string[] };
   clock: Clock;
   logger: Logger;
-  /** Folder of the built UI; the build output next to this module when absent. */
+  /** Folder of the built UI. When absent, the build output next to this module is used. */
   uiRoot?: string;
 }
 
-/** The authentication of the API, applied to the data endpoints and the WebSocket. */
+/** API authentication, applied to the data endpoints and the WebSocket. */
 export interface DashboardAccess {
   // `any`: the gateway's guards declare the gateway's own context variables.
   guard: MiddlewareHandler<any>;
@@ -37,19 +37,22 @@ export interface DashboardAccess {
 export interface DashboardWeb {
   /** Routes with full paths under /dashboard. */
   routes: Hono;
-  /** For the server's `upgrade` event; returns false for paths other than /dashboard/ws. */
+  /** Handler for the server's `upgrade` event. It returns false for paths other than /dashboard/ws. */
   handleUpgrade: UpgradeHandler;
 }
 
 /** A running dashboard role. */
 export interface DashboardRole {
-  /** Consumers of the metrics and alerts topics; the caller closes them with the other consumers. */
+  /** Consumers of the metrics and alerts topics. The caller closes them with its other consumers. */
   subscriptions: Subscription[];
-  /** Builds the HTTP side with the API's authentication; call it once. */
+  /** Builds the HTTP side with the API's authentication. Call it only once, because a second call throws. */
   web(access: DashboardAccess): DashboardWeb;
-  /** Adds the agents the registry knows, for those whose batches are older than the replayed part of the topic. */
+  /** Adds the agents listed in the registry, so that agents whose batches are older than the replayed part of the topic still appear. */
   seed(registry: Pick<AgentRegistry, 'list'>): Promise<void>;
-  /** Closes every socket and stops pushing; call it before the server that serves `web` closes. Later calls do nothing. */
+  /**
+   * Closes every socket and stops pushing diffs. Call it before the server that
+   * serves `web` closes. Later calls do nothing.
+   */
   stop(): Promise<void>;
 }
 
@@ -125,9 +128,9 @@ export async function startDashboardRole(options: DashboardRoleOptions): Promise
     subscriptions,
 
     web(access) {
-      if (endpoint) throw new Error('DashboardRole.web was called twice; serve the dashboard from one server');
+      if (endpoint) throw new Error('DashboardRole.web was called twice: serve the dashboard from one server only');
       const assets = StaticAssets.load(options.uiRoot);
-      if (!assets.built) logger.warn('the dashboard UI is not built, so /dashboard/ answers 503; run npm run build:dashboard');
+      if (!assets.built) logger.warn('the dashboard UI is not built, so /dashboard/ responds with 503: run npm run build:dashboard');
       endpoint = new SocketEndpoint({ path: `${DASHBOARD_PATH}/ws`, hub, authorize: access.authorizeUpgrade, logger });
       return { routes: dashboardRoutes({ hub, assets, guard: access.guard }), handleUpgrade: endpoint.handleUpgrade };
     },
@@ -138,7 +141,7 @@ export async function startDashboardRole(options: DashboardRoleOptions): Promise
         for (const agent of agents) fleet.recordRegistryAgent(agent);
         logger.info({ agents: agents.length }, 'dashboard loaded the agent registry');
       } catch (error) {
-        logger.warn({ err: error }, 'dashboard could not read the agent registry; agents appear as their batches arrive');
+        logger.warn({ err: error }, 'dashboard failed to read the agent registry, so agents appear only as their batches arrive');
       }
     },
 

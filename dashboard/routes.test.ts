@@ -66,7 +66,7 @@ t.test('dashboard routes serve only built page files', async (t) => {
   }
 });
 
-t.test('dashboard routes answer 503 before the UI is built', async (t) => {
+t.test('dashboard routes respond 503 before build', async (t) => {
   const { app } = setup(t, false);
   const page = await app.request('/dashboard/');
   t.equal(page.status, 503);
@@ -89,7 +89,7 @@ t.test('dashboard API requires the guard', async (t) => {
   t.match(await current.json(), { messages: [{ type: 'heartbeat', seq: 0 }] });
 });
 
-t.test('dashboard API rejects a bad since', async (t) => {
+t.test('dashboard API rejects an invalid since', async (t) => {
   const { app } = setup(t);
   const response = await app.request('/dashboard/api/changes?since=-1', { headers: { authorization: 'Bearer good' } });
   t.equal(response.status, 400);

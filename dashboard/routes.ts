@@ -4,13 +4,13 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DashboardHub } from './hub.js';
 import { SECURITY_HEADERS, type StaticAsset, type StaticAssets } from './static-assets.js';
 
-/** Where the dashboard is served, on the gateway's server or its own. */
+/** Path prefix of every dashboard route, on the gateway's server or on the dashboard's own server. */
 export const DASHBOARD_PATH = '/dashboard';
 
 export interface DashboardRoutesDeps {
   hub: DashboardHub;
   assets: StaticAssets;
-  /** Middleware of the data endpoints: the API's authentication, such as GatewaySecurity.operatorGuard('read'). */
+  /** Authentication middleware for the data endpoints, such as GatewaySecurity.operatorGuard('read'). */
   // `any`: the gateway's guards declare the gateway's own context variables.
   guard: MiddlewareHandler<any>;
 }
@@ -19,10 +19,10 @@ const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>fleetpulse d
 <p>The dashboard UI is not built. Run <code>npm run build</code> (or <code>npm run build:dashboard</code>) and restart fleetpulse.</p>`;
 
 /**
- * The dashboard's HTTP routes, with full paths under /dashboard:
+ * Builds the dashboard's HTTP routes, with full paths under /dashboard:
  *
  * - `GET /dashboard/` the page, and `GET /dashboard/ui/*`, `/dashboard/client/*`
- *   its scripts and stylesheet, without authentication;
+ *   its scripts and stylesheet, without authentication.
  * - `GET /dashboard/api/snapshot` and `GET /dashboard/api/changes?epoch=&since=`
  *   (see client/protocol.ts), behind `guard`.
  *
@@ -82,7 +82,7 @@ function json(c: Context, text: string): Response {
   return c.body(text, 200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
 }
 
-/** An error in the gateway's JSON error format. */
+/** Builds an error response in the gateway's JSON error format. */
 function problem(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
   return c.json({ error: { code, message } }, status);
 }

@@ -83,9 +83,9 @@ export class StaticAssets {
 }
 
 /**
- * The build output: dist/dashboard-ui beside dist/dashboard when this module
- * runs from dist/, or under dist/ of the repository when it runs from source
- * through tsx.
+ * Finds the build output: dist/dashboard-ui beside dist/dashboard when this
+ * module runs from dist/, or under dist/ of the repository when it runs from
+ * source through tsx. Returns undefined when neither contains ui/index.html.
  */
 function findBuiltUi(): string | undefined {
   const candidates = ['../dashboard-ui/', '../dist/dashboard-ui/'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));

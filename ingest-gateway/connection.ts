@@ -5,13 +5,13 @@ import type { Principal } from './auth/tokens.js';
 
 /** A client certificate that the TLS handshake verified against the client CA. */
 export interface ClientCertificate {
-  /** Subject common name: the agent id that the certificate speaks for. */
+  /** Subject common name: the agent id that the certificate identifies. */
   commonName: string;
   /** SHA-256 fingerprint, for the log. */
   fingerprint: string;
 }
 
-/** Values that the gateway's middleware hands to later handlers through the Hono context. */
+/** Values that the gateway's middleware passes to later handlers through the Hono context. */
 export interface GatewayVariables {
   principal: Principal;
   clientCertificate: ClientCertificate;
@@ -19,18 +19,18 @@ export interface GatewayVariables {
 
 export type GatewayEnv = { Variables: GatewayVariables };
 
-/** The socket of the request; undefined for requests made with app.request in tests. */
+/** Returns the socket of the request, or undefined for requests made with app.request in tests. */
 function socketOf(c: Context): Socket | undefined {
   const env = c.env as { incoming?: { socket?: Socket } } | undefined;
   return env?.incoming?.socket;
 }
 
-/** The peer's IP address, or `unknown` when the request did not come through a socket. */
+/** Returns the peer's IP address, or `unknown` when the request did not come through a socket. */
 export function clientAddress(c: Context): string {
   return socketOf(c)?.remoteAddress ?? 'unknown';
 }
 
-/** The TLS socket of the request, or undefined for plain sockets and app.request. */
+/** Returns the TLS socket of the request, or undefined for plain sockets and app.request. */
 export function tlsSocketOf(c: Context): TLSSocket | undefined {
   const socket = socketOf(c);
   return socket && 'encrypted' in socket ? (socket as TLSSocket) : undefined;

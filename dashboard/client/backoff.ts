@@ -1,13 +1,13 @@
 /** First reconnect delay, in ms. */
 export const RECONNECT_INITIAL_MS = 1_000;
-/** Longest reconnect delay, in ms. */
+/** Maximum reconnect delay, in ms. */
 export const RECONNECT_MAX_MS = 30_000;
 
 /**
- * The delay before reconnect attempt `attempt` (0 for the first): an
- * exponential backoff from 1 s to 30 s with "equal jitter", half fixed and
- * half random, so that pages that lost a restarting server do not all come
- * back at the same moment.
+ * Returns the delay in ms before reconnect attempt `attempt` (0 for the
+ * first). The delay backs off exponentially from 1 s to 30 s with "equal
+ * jitter": half of it is fixed and half random, so that pages that lost a
+ * restarting server do not all reconnect at the same moment.
  *
  * ```ts
  * setTimeout(connect, reconnectDelay(failures++, Math.random()));

@@ -17,7 +17,7 @@ t.test('parseCredentialsLine reports missing values', async (t) => {
   t.same(parseCredentialsLine('client_id=&client_secret=x'), { clientSecret: 'x' });
 });
 
-t.test('signInFailureMessage speaks to a person', async (t) => {
+t.test('signInFailureMessage gives actionable text', async (t) => {
   const wrong = signInFailureMessage({ status: 401, error: 'invalid_client', description: 'client authentication failed' });
   t.match(wrong, /^The client id or secret was not accepted/);
   t.notMatch(wrong, /Authorization|Bearer|oauth/i, 'no API words');

@@ -1,10 +1,10 @@
 /**
- * What the sign-in form reads and says: the credentials line of
+ * Parsing and messages for the sign-in form: the credentials line of
  * `<data_dir>/operator-credentials.txt`, and the messages shown to the
  * person signing in. Pure functions, tested without a browser.
  */
 
-/** Client credentials read from a pasted line; a field is absent when the line has no value for it. */
+/** Client credentials read from a pasted line. A field is absent when the line has no value for it. */
 export interface PastedCredentials {
   clientId?: string;
   clientSecret?: string;
@@ -33,7 +33,7 @@ export function parseCredentialsLine(text: string): PastedCredentials | undefine
   return pasted;
 }
 
-/** A failed token request: HTTP status (0 when the gateway was not reached) and the OAuth error body, when there was one. */
+/** Details of a failed token request: the HTTP status (0 when the gateway was not reached) and the OAuth error body, if any. */
 export interface SignInFailure {
   status: number;
   error?: string;
@@ -43,7 +43,10 @@ export interface SignInFailure {
 /** The command that creates credentials the dashboard accepts. */
 export const CREATE_CREDENTIALS_COMMAND = 'fleetpulse credentials create --client NAME --scope read';
 
-/** Words a person can act on for a failed sign-in; the gateway's own wording is kept only for failures without a known cause. */
+/**
+ * Returns a message that a person can act on for a failed sign-in. The
+ * gateway's own wording is kept only for failures without a known cause.
+ */
 export function signInFailureMessage(failure: SignInFailure): string {
   if (failure.status === 0) return 'The gateway could not be reached. Check that fleetpulse is running and try again.';
   if (failure.status === 401 || failure.error === 'invalid_client') {
@@ -56,8 +59,8 @@ export function signInFailureMessage(failure: SignInFailure): string {
 }
 
 /**
- * The message for a page that the API answered 401. None when the page sent
- * no token, because the person has simply not signed in yet.
+ * Returns the message for a 401 response from the API. It is empty when the
+ * page sent no token, because the person has simply not signed in yet.
  */
 export function unauthorizedMessage(tokenSent: boolean): string {
   return tokenSent ? 'Your session has expired or its credentials were revoked. Sign in again.' : '';

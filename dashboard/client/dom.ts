@@ -27,7 +27,7 @@ export interface DocumentLike<E extends ElementLike> {
 export type Child<E> = E | string | number | null | undefined | false;
 export type Attributes = Record<string, string | number | boolean | undefined>;
 
-/** Raised when code asks for an attribute or element that could run script or load a URL. */
+/** Error thrown when code requests an attribute or element that could run script or load a URL. */
 export class UnsafeMarkupError extends Error {
   constructor(message: string) {
     super(message);

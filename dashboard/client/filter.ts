@@ -4,17 +4,17 @@ import type { AgentStatus } from './protocol.js';
 export interface TagMatcher {
   key: string;
   negated: boolean;
-  /** Tests a tag value; a missing tag is tested as the empty string. */
+  /** Tests a tag value. Callers test a missing tag as the empty string. */
   test(value: string): boolean;
-  /** The term as typed, for the heatmap's filter parameter. */
+  /** Value pattern as typed, with any `*`, for the heatmap's filter parameter. */
   value: string;
 }
 
 export interface AgentFilter {
-  /** Case-insensitive substring of the agent id; empty matches every agent. */
+  /** Case-insensitive substring of the agent id. The empty string matches every agent. */
   search: string;
   tags: readonly TagMatcher[];
-  /** Statuses shown; every status when empty. */
+  /** Statuses shown, or every status when the set is empty. */
   statuses: ReadonlySet<AgentStatus>;
 }
 
@@ -22,7 +22,7 @@ const TERM = /^([A-Za-z_][A-Za-z0-9_]*)(!?=)(.*)$/;
 
 /**
  * Parses a tag filter such as `env=prod role=db-* region!=eu-west`: terms
- * separated by spaces or commas, all of which must hold. Returns the terms
+ * separated by spaces or commas, all of which must match. Returns the terms
  * that parsed and an error message for each that did not.
  *
  * ```ts
@@ -45,7 +45,7 @@ export function parseTagFilter(text: string): { matchers: TagMatcher[]; errors: 
   return { matchers, errors };
 }
 
-/** Whether an agent passes the filter. */
+/** Returns whether an agent passes the filter. */
 export function matchesFilter(agent: { id: string; status: AgentStatus; tags: Record<string, string> }, filter: AgentFilter, searchKey = agent.id.toLowerCase()): boolean {
   if (filter.statuses.size > 0 && !filter.statuses.has(agent.status)) return false;
   if (filter.search !== '' && !searchKey.includes(filter.search.toLowerCase())) return false;
@@ -55,7 +55,7 @@ export function matchesFilter(agent: { id: string; status: AgentStatus; tags: Re
   return true;
 }
 
-/** A fully anchored pattern in which `*` matches any text and every other character itself. */
+/** Builds a fully anchored pattern in which `*` matches any text and every other character matches itself. */
 function globPattern(glob: string): RegExp {
   const escaped = glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${escaped.join('.*')}$`);

@@ -1,15 +1,20 @@
+import { compareText } from './compare.js';
 import { type AgentFilter, matchesFilter } from './filter.js';
 import type { AgentChange, AgentStatus, AgentView, AlertView, DashboardSettings, DiffMessage, ServerMessage } from './protocol.js';
 
-/** An agent as the page keeps it. */
+/** An agent as the page stores it. */
 export interface ClientAgent extends AgentView {
-  /** Increments on every change, so a rendered row knows when to redraw. */
+  /** Revision counter, incremented on every change so that a rendered row can tell when to redraw. */
   rev: number;
   /** The id in lower case, for search. */
   searchKey: string;
 }
 
-/** `resync`: the message does not follow the state (a missed diff or a restarted server), so the page needs a snapshot. */
+/**
+ * Result of `FleetModel.apply`. `resync` means the message does not follow
+ * the model's state (after a missed diff or a server restart), so the page
+ * needs a new snapshot.
+ */
 export type ApplyOutcome = 'applied' | 'resync';
 
 const STATUS_ORDER: Record<AgentStatus, number> = { silent: 0, late: 1, up: 2 };
@@ -26,16 +31,19 @@ const STATUS_ORDER: Record<AgentStatus, number> = { silent: 0, late: 1, up: 2 };
  */
 export class FleetModel {
   epoch: string | undefined;
-  /** Seq of the newest message applied; -1 before the first snapshot. */
+  /** Seq of the newest message applied, or -1 before the first snapshot. */
   seq = -1;
   settings: DashboardSettings = { sparklinePoints: 30, lateIntervals: 2, pollIntervalMs: 2_000 };
   readonly agents = new Map<string, ClientAgent>();
   readonly alerts = new Map<string, AlertView>();
-  /** Server time minus page time at the last message, in ms; ages are measured on the server's clock. */
+  /** Server time minus page time at the last message, in ms. Ages are measured on the server's clock. */
   clockOffsetMs = 0;
-  /** Increments on every change. */
+  /** Change counter, incremented on every change. */
   version = 0;
-  /** Increments when agents come or go or a status or tag set changes: what filtering and order depend on. */
+  /**
+   * Layout counter, incremented when an agent is added or removed or a status
+   * or tag set changes, because filtering and order depend on those.
+   */
   layoutVersion = 0;
 
   private selection: { key: string; layoutVersion: number; agents: ClientAgent[] } | undefined;
@@ -50,19 +58,19 @@ export class FleetModel {
       this.applySnapshot(message);
     } else {
       if (message.epoch !== this.epoch || message.seq > this.seq + (message.type === 'diff' ? 1 : 0)) return 'resync';
-      // A diff at or below our seq was already applied.
+      // A diff at or below this model's seq was already applied.
       if (message.type === 'diff' && message.seq === this.seq + 1 && !this.applyDiff(message)) return 'resync';
     }
     this.clockOffsetMs = message.now - localNow;
     return 'applied';
   }
 
-  /** The server's clock at page time `localNow`. */
+  /** Returns the server's time at page time `localNow`. */
   serverNow(localNow: number): number {
     return localNow + this.clockOffsetMs;
   }
 
-  /** Agents per status. */
+  /** Counts the agents per status. */
   counts(): Record<AgentStatus, number> {
     const counts: Record<AgentStatus, number> = { up: 0, late: 0, silent: 0 };
     for (const agent of this.agents.values()) counts[agent.status] += 1;
@@ -70,8 +78,9 @@ export class FleetModel {
   }
 
   /**
-   * The agents that pass the filter, silent first, then late, then up, each
-   * group by id. The result is reused until the layout or the filter changes.
+   * Returns the agents that pass the filter: silent first, then late, then up,
+   * each group sorted by id. The result is cached until the layout or the
+   * filter changes.
    */
   select(filter: AgentFilter): ClientAgent[] {
     const key = filterKey(filter);
@@ -81,18 +90,18 @@ export class FleetModel {
     for (const agent of this.agents.values()) {
       if (matchesFilter(agent, filter, agent.searchKey)) agents.push(agent);
     }
-    agents.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    agents.sort(compareAgents);
     this.selection = { key, layoutVersion: this.layoutVersion, agents };
     return agents;
   }
 
-  /** Firing alerts, most severe first, then newest first. */
+  /** Returns the firing alerts, most severe first, then newest first. */
   firingAlerts(): AlertView[] {
     const rank: Record<string, number> = { critical: 0, warning: 1, info: 2 };
     return [...this.alerts.values()].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.firingSince - a.firingSince);
   }
 
-  /** The most common `key=value` tags, for the filter's suggestions. */
+  /** Returns up to `limit` of the most common `key=value` tags, for the filter's suggestions. */
   tagSuggestions(limit: number): string[] {
     const counts = new Map<string, number>();
     for (const agent of this.agents.values()) {
@@ -102,7 +111,7 @@ export class FleetModel {
       }
     }
     return [...counts.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))
       .slice(0, limit)
       .map(([term]) => term);
   }
@@ -170,6 +179,11 @@ export class FleetModel {
     agent.rev += 1;
     return layoutChanged;
   }
+}
+
+/** Orders agents by status (silent, late, up), then by id. */
+function compareAgents(a: ClientAgent, b: ClientAgent): number {
+  return STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || compareText(a.id, b.id);
 }
 
 function toClientAgent(view: AgentView): ClientAgent {

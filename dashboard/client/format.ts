@@ -46,7 +46,7 @@ export function countOf(count: number, singular: string, plural = `${singular}s`
   return `${count} ${count === 1 ? singular : plural}`;
 }
 
-/** The unit of a dashboard metric's values: `ms` for latency, `%` for cpu, memory and disk; empty for any other metric. */
+/** Returns the unit of a dashboard metric's values: `ms` for latency, `%` for cpu, memory and disk, and '' for any other metric. */
 export function metricUnit(metric: string): string {
   if (metric === 'latency_ms') return 'ms';
   return (DASHBOARD_METRICS as readonly string[]).includes(metric) ? '%' : '';

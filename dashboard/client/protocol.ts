@@ -27,7 +27,7 @@
  * - `GET /dashboard/api/snapshot` returns a `snapshot`;
  * - `GET /dashboard/api/changes?epoch=E&since=N` returns `{ messages: [...] }`:
  *   the diffs after `seq` N, a `heartbeat` when there is none, or a
- *   `snapshot` when the server no longer holds every diff after N or runs
+ *   `snapshot` when the server no longer stores every diff after N or runs
  *   under another epoch (it restarted).
  *
  * Example diff: an agent reported once and an alert fired.

@@ -1,6 +1,7 @@
 /**
- * Which rows of a long list of fixed-height rows to render, so that the page
- * keeps a few dozen row elements whatever the fleet's size.
+ * Input for choosing which rows of a long list of fixed-height rows to
+ * render, so that the page keeps a few dozen row elements whatever the
+ * fleet's size.
  *
  * Browsers cap an element's height (Chromium at about 33.5 million pixels),
  * so a list taller than `maxScrollHeight` is drawn with a scroll height of

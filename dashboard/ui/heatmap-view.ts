@@ -194,7 +194,7 @@ export class HeatmapView {
     context.textBaseline = 'top';
     counts.forEach((count) => {
       const x = legendFraction(count, max) * LEGEND_WIDTH;
-      context.textAlign = x >= LEGEND_WIDTH - 1 ? 'right' : x <= 0 ? 'left' : 'center';
+      context.textAlign = legendLabelAlign(x);
       context.fillText(formatCompact(count), x, LEGEND_BAR_HEIGHT + 2);
     });
   }
@@ -271,4 +271,11 @@ export class HeatmapView {
     button.addEventListener('click', () => this.onSelectAgent(agentId));
     return h('li', {}, [button, ' ', h('span', { class: 'cell-note' }, [note])]);
   }
+}
+
+/** Aligns a legend label at `x` so that labels at either end stay inside the legend. */
+function legendLabelAlign(x: number): CanvasTextAlign {
+  if (x >= LEGEND_WIDTH - 1) return 'right';
+  if (x <= 0) return 'left';
+  return 'center';
 }

@@ -3,7 +3,10 @@ import type { FleetModel } from '../client/fleet-model.js';
 import { CLOSE_REAUTHORIZE, type ChangesResponse, DASHBOARD_SUBPROTOCOL, type ServerMessage } from '../client/protocol.js';
 import { type Session, UnauthorizedError } from './session.js';
 
-/** `live`: the WebSocket delivers. `polling`: the socket is down and the page polls. `offline`: polling fails too. */
+/**
+ * Connection state shown on the page. `live`: the WebSocket delivers messages.
+ * `polling`: the socket is down and the page polls. `offline`: polling fails too.
+ */
 export type LiveState = 'connecting' | 'live' | 'polling' | 'offline' | 'signed-out';
 
 export interface LiveConnectionOptions {
@@ -12,7 +15,7 @@ export interface LiveConnectionOptions {
   /** Called after every message that changed the model. */
   onChange(): void;
   onState(state: LiveState, detail: string): void;
-  /** Called when the API answers 401; the connection has stopped. */
+  /** Called when the API responds with 401, after the connection has stopped. */
   onUnauthorized(error: UnauthorizedError): void;
 }
 
@@ -20,10 +23,11 @@ export interface LiveConnectionOptions {
 const SILENT_SOCKET_MS = 35_000;
 
 /**
- * Keeps the model current: over the WebSocket while it works; otherwise by
- * polling GET api/changes every poll interval while it reconnects the socket
- * with exponential backoff. A message that does not follow the model
- * (missed diff, restarted server) makes it fetch a snapshot.
+ * Keeps the model current over the WebSocket while the socket works. When it
+ * fails, the connection polls GET api/changes every poll interval and
+ * reconnects the socket with exponential backoff. A message that does not
+ * follow the model, after a missed diff or a server restart, makes it fetch a
+ * snapshot.
  */
 export class LiveConnection {
   private socket: WebSocket | undefined;
@@ -71,7 +75,7 @@ export class LiveConnection {
       this.lastMessageAt = Date.now();
       const message = JSON.parse(String(event.data)) as ServerMessage;
       if (!this.receive(message)) {
-        // The socket's next message is a diff we cannot use; a new socket starts with a snapshot.
+        // The socket's next message would be a diff that the model cannot apply, but a new socket starts with a snapshot.
         socket.close(1000, 'resynchronizing');
         return;
       }
@@ -86,7 +90,7 @@ export class LiveConnection {
       this.socket = undefined;
       if (!this.running) return;
       if (event.code === CLOSE_REAUTHORIZE) {
-        // The server closes sockets at their maximum age; reconnecting checks the token again.
+        // The server closes sockets at their maximum age, so that reconnecting checks the token again.
         this.openSocket();
         return;
       }
@@ -97,7 +101,7 @@ export class LiveConnection {
     };
   }
 
-  /** Applies a message; returns false when the model needs a snapshot first. */
+  /** Applies a message and returns false when the model needs a snapshot first. */
   private receive(message: ServerMessage): boolean {
     const outcome = this.options.model.apply(message, Date.now());
     if (outcome === 'resync') {
@@ -116,7 +120,7 @@ export class LiveConnection {
 
   private startPolling(): void {
     if (this.pollTimer !== undefined) return;
-    // Poll at once: the socket may have failed because the page must sign in, which only HTTP can tell.
+    // Poll at once. The socket may have failed because the page must sign in, and only an HTTP 401 response shows that.
     this.pollTimer = window.setTimeout(() => void this.poll(), 0);
   }
 

@@ -1,16 +1,17 @@
 import type { SignInFailure } from '../client/credentials.js';
 
 /**
- * The operator's access token: obtained at POST /oauth/token with the client
- * credentials grant and the `read` scope, kept in sessionStorage (one tab,
- * gone when it closes) and sent in the Authorization header or, for the
- * WebSocket, as the `bearer.<token>` subprotocol. Never in a URL. The client
+ * The operator's access token. The page obtains it at POST /oauth/token with
+ * the client credentials grant and the `read` scope, and keeps it in
+ * sessionStorage, which is per tab and cleared when the tab closes. The token
+ * is sent in the Authorization header, or for the WebSocket as the
+ * `bearer.<token>` subprotocol, and never in a URL. The client
  * secret is used for the one request and not kept.
  */
 
 const STORAGE_KEY = 'fleetpulse.dashboard.token';
 
-/** The API answered 401: the page needs to sign in. `tokenSent` is false when the page had no token yet. */
+/** Error for a 401 response from the API, so the page must sign in. `tokenSent` is false when the page had no token yet. */
 export class UnauthorizedError extends Error {
   constructor(
     message: string,
@@ -21,7 +22,7 @@ export class UnauthorizedError extends Error {
   }
 }
 
-/** POST /oauth/token did not issue a token; `failure` has the status and the OAuth error body. */
+/** Error for a POST /oauth/token that issued no token. `failure` contains the status and the OAuth error body. */
 export class SignInError extends Error {
   constructor(readonly failure: SignInFailure) {
     super(`sign-in failed: ${failure.description ?? failure.error ?? `status ${failure.status}`}`);
@@ -29,7 +30,7 @@ export class SignInError extends Error {
   }
 }
 
-/** Any other failed request; `status` is 0 when the request did not reach the server. */
+/** Error for any other failed request. `status` is 0 when the request did not reach the server. */
 export class RequestError extends Error {
   constructor(
     message: string,
@@ -49,13 +50,13 @@ interface StoredToken {
 export class Session {
   private stored: StoredToken | undefined = readStored();
 
-  /** The current token, unless it expired. */
+  /** Current token, or undefined once it has expired (which also signs the page out). */
   get token(): string | undefined {
     if (this.stored && this.stored.expiresAt <= Date.now()) this.signOut();
     return this.stored?.token;
   }
 
-  /** Requests a token; throws SignInError when the gateway cannot be reached or issues no token. */
+  /** Requests a token and stores it. Throws SignInError when the gateway cannot be reached or issues no token. */
   async signIn(clientId: string, clientSecret: string): Promise<void> {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'read' });
     let response: Response;
@@ -85,7 +86,10 @@ export class Session {
     sessionStorage.removeItem(STORAGE_KEY);
   }
 
-  /** GETs JSON from the API with the token; throws UnauthorizedError on 401 and RequestError on other failures. */
+  /**
+   * Fetches JSON from the API with the token. Throws UnauthorizedError on 401,
+   * after signing out, and RequestError on other failures.
+   */
   async getJson(url: string): Promise<unknown> {
     const token = this.token;
     let response: Response;
@@ -103,7 +107,7 @@ export class Session {
   }
 }
 
-/** The message of a JSON error body (`{"error": {"message"}}`), or the status line. */
+/** Returns the message of a JSON error body (`{"error": {"message"}}`), or else the status line. */
 async function errorMessage(response: Response): Promise<string> {
   const body = (await response.json().catch(() => undefined)) as { error?: { message?: unknown } } | undefined;
   const message = body?.error?.message;

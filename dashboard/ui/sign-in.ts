@@ -6,11 +6,11 @@ import { type Session, SignInError } from './session.js';
 type NoticeKind = 'info' | 'error';
 
 /**
- * The sign-in form, shown when the API answers 401: client id and secret of
- * operator credentials with the `read` scope. `npm start` writes such
- * credentials to `<data_dir>/operator-credentials.txt` as one line
- * `client_id=…&client_secret=…`; pasting that whole line into the client id
- * field fills both fields. The secret field is cleared after every attempt.
+ * The sign-in form, shown when the API responds with 401. It takes the client
+ * id and secret of operator credentials with the `read` scope. `npm start`
+ * writes such credentials to `<data_dir>/operator-credentials.txt` as one line
+ * `client_id=…&client_secret=…`, and pasting that whole line into the client
+ * id field fills both fields. The secret field is cleared after every attempt.
  */
 export class SignInForm {
   readonly element: HTMLElement;

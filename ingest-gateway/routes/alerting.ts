@@ -10,7 +10,7 @@ import { errorResponse } from '../problem.js';
 
 export interface AlertingRoutesDeps {
   silences: SilenceStore;
-  /** Read access to the decisions log; GET /v1/alerts/:fingerprint/decisions answers 503 without it. */
+  /** Read access to the decisions log. Without it, GET /v1/alerts/:fingerprint/decisions responds 503. */
   decisions?: Pick<Store, 'queryDecisions'>;
   clock: Clock;
   /** Middleware of the GET routes: the gateway passes `security.operatorGuard('read')`. */
@@ -19,7 +19,7 @@ export interface AlertingRoutesDeps {
   writeGuards: MiddlewareHandler<GatewayEnv>[];
 }
 
-/** Largest POST /v1/silences body accepted, in bytes. */
+/** Max POST /v1/silences body size accepted, in bytes. */
 const MAX_SILENCE_BODY = 64 * 1024;
 const DEFAULT_DECISION_LOOKBACK_MS = 7 * 86_400_000;
 const MAX_DECISIONS = 10_000;
@@ -29,12 +29,12 @@ const FINGERPRINT = /^[A-Za-z0-9._:-]{1,128}$/;
  * The silences API and the decisions log of one alert:
  *
  * - `POST /v1/silences` creates a silence from `{ matchers, ends_at,
- *   created_by, comment, starts_at? }` and answers 201 with it;
- * - `GET /v1/silences[?status=active|pending|expired]` lists them;
- * - `GET /v1/silences/:id` returns one; `DELETE /v1/silences/:id` expires it;
+ *   created_by, comment, starts_at? }` and responds 201 with it.
+ * - `GET /v1/silences[?status=active|pending|expired]` lists them.
+ * - `GET /v1/silences/:id` returns one, and `DELETE /v1/silences/:id` expires it.
  * - `GET /v1/alerts/:fingerprint/decisions[?from&to&limit]` returns the
- *   alert's decisions from the store, newest first, so "why was I not
- *   paged?" has an answer.
+ *   alert's decisions from the store, newest first, which explains why an
+ *   alert was or was not notified.
  *
  * ```ts
  * app.route('/', alertingRoutes({ silences, decisions: store, clock, readGuards: [guard], writeGuards: [guard] }));

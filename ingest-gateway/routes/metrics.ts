@@ -34,9 +34,9 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 /**
  * POST /v1/metrics: validates a v1 batch and puts it on the metrics topic.
  *
- * Answers 202 only after the bus holds the batch durably. When the bus
- * cannot take it the answer is 503 with Retry-After, so the agent keeps the
- * batch and retries; nothing is acknowledged that could still be lost.
+ * Responds 202 only after the bus has stored the batch durably. When the bus
+ * cannot accept it the response is 503 with Retry-After, so the agent keeps
+ * the batch and retries. Nothing is acknowledged that could still be lost.
  * The batch's agentId must be the access token's subject, else 403.
  * The published batch carries the agent's final tags (see tagging/tagger.ts):
  * its own tags, its host facts, the matching tagging rules' tags and the
@@ -101,7 +101,7 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
 
       const principal = c.get('principal');
       if (ingested.agentId !== principal.agentId) {
-        logger.warn({ agentId: ingested.agentId, tokenAgentId: principal.agentId, clientId: principal.clientId, tokenId: principal.tokenId }, 'batch agentId differs from the token subject; answering 403');
+        logger.warn({ agentId: ingested.agentId, tokenAgentId: principal.agentId, clientId: principal.clientId, tokenId: principal.tokenId }, 'batch agentId differs from the token subject; responding 403');
         return errorResponse(
           c,
           403,
@@ -110,7 +110,7 @@ export function metricsRoute(deps: MetricsRouteDeps): Hono<GatewayEnv> {
         );
       }
 
-      // Tags are final before the batch goes on the bus, so that every consumer and store sees the same ones.
+      // Tags are final before the batch goes on the bus, so that every consumer and store receives the same ones.
       ingested.tags = tagger.tagsFor({ agentId: ingested.agentId, agentTags: ingested.tags, host: ingested.host, ip: clientAddress(c), principal });
 
       try {

@@ -24,13 +24,13 @@ export const octetString = (bytes: Buffer): Buffer => tlv(0x04, bytes);
 export const utf8String = (text: string): Buffer => tlv(0x0c, Buffer.from(text, 'utf8'));
 export const boolean = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
 
-/** A constructed, explicitly tagged context-specific element: [n] EXPLICIT. */
+/** Encodes a constructed, explicitly tagged context-specific element: [n] EXPLICIT. */
 export const explicit = (n: number, content: Buffer): Buffer => tlv(0xa0 | n, content);
 
-/** A primitive, implicitly tagged context-specific element: [n] IMPLICIT. */
+/** Encodes a primitive, implicitly tagged context-specific element: [n] IMPLICIT. */
 export const implicit = (n: number, content: Buffer): Buffer => tlv(0x80 | n, content);
 
-/** A non-negative INTEGER from its big-endian magnitude. */
+/** Encodes a non-negative INTEGER from its big-endian magnitude. */
 export function unsignedInteger(magnitude: Buffer): Buffer {
   let start = 0;
   while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
@@ -41,11 +41,11 @@ export function unsignedInteger(magnitude: Buffer): Buffer {
 
 export const smallInteger = (value: number): Buffer => unsignedInteger(Buffer.from([value]));
 
-/** A BIT STRING of whole bytes. */
+/** Encodes a BIT STRING of whole bytes. */
 export const bitString = (bytes: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([0]), bytes]));
 
 /**
- * A named-bit BIT STRING such as KeyUsage, where bit 0 is the most
+ * Encodes a named-bit BIT STRING such as KeyUsage, where bit 0 is the most
  * significant bit of the first byte. DER drops trailing zero bits.
  */
 export function namedBits(bits: number[]): Buffer {
@@ -68,8 +68,8 @@ export function objectIdentifier(dotted: string): Buffer {
 }
 
 /**
- * A certificate validity time: UTCTime up to 2049 and GeneralizedTime from
- * 2050 on, as RFC 5280 section 4.1.2.5 requires, in whole seconds.
+ * Encodes a certificate validity time in whole seconds: UTCTime up to 2049
+ * and GeneralizedTime from 2050 on, as RFC 5280 section 4.1.2.5 requires.
  */
 export function time(date: Date): Buffer {
   const iso = date.toISOString();

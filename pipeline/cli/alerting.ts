@@ -8,10 +8,10 @@ import type { Store } from '../store/store.js';
 import type { FleetpulseConfig } from './config.js';
 
 /**
- * The silence store of the deployment: a Redis hash in the distributed one;
- * in the embedded one, memory saved to `router.silences.file` under
- * data_dir (an absolute path is used as it is). One instance serves the
- * gateway and the router of a process.
+ * Creates the silence store of the deployment: a Redis hash in the
+ * distributed one, or memory saved to `router.silences.file` under data_dir
+ * in the embedded one (an absolute path is used as it is). One instance
+ * serves the gateway and the router of a process.
  */
 export function createSilenceStore(config: FleetpulseConfig, clock: Clock): SilenceStore {
   if (config.deployment === 'embedded') {
@@ -21,17 +21,17 @@ export function createSilenceStore(config: FleetpulseConfig, clock: Clock): Sile
   return new RedisSilenceStore(config.state.redis.url, config.state.redis.key_prefix, { clock });
 }
 
-/** The router state: in memory in the embedded deployment, in Redis under `<key_prefix>router:<group>:` in the distributed one. */
+/** Creates the router state: in memory in the embedded deployment, in Redis under `<key_prefix>router:<group>:` in the distributed one. */
 export function createRouterState(config: FleetpulseConfig, clock: Clock, routerGroup: string): RouterStateStore {
   if (config.deployment === 'embedded') return new MemoryRouterState(clock);
   return new RedisRouterState(config.state.redis.url, { keyPrefix: `${config.state.redis.key_prefix}router:${routerGroup}:`, clock });
 }
 
 /**
- * Read access to the store for the gateway's decisions log and heatmap: the
- * process's own store when it runs the sink role, else (a distributed
- * gateway process) a QuestDB store used for queries over the PostgreSQL
- * wire port. `close` is set when this function opened the store.
+ * Opens read access to the store for the gateway's decisions log and
+ * heatmap. A process that runs the sink role uses its own store. A
+ * distributed gateway process queries QuestDB over the PostgreSQL wire port.
+ * `close` is set when this function opened the store.
  */
 export async function openStoreReader(
   config: FleetpulseConfig,

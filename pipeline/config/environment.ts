@@ -38,12 +38,12 @@ export function leafPaths(schema: z.ZodType, path: string[] = []): Leaf[] {
   }
 }
 
-/** The variable that overrides a key: `FLEETPULSE_` and `gateway.port` give `FLEETPULSE_GATEWAY_PORT`. */
+/** Returns the name of the variable that overrides a key: `FLEETPULSE_` and `gateway.port` give `FLEETPULSE_GATEWAY_PORT`. */
 export function variableName(prefix: string, path: readonly string[]): string {
   return prefix + path.map((segment) => segment.toUpperCase()).join('_');
 }
 
-/** Reads a variable's text as the value of a leaf of the given kind; throws an Error whose message names the expected form. */
+/** Reads a variable's text as the value of a leaf of the given kind. Throws an Error whose message names the expected form. */
 export function coerce(text: string, kind: LeafKind): unknown {
   switch (kind) {
     case 'string':
@@ -68,7 +68,7 @@ export function coerce(text: string, kind: LeafKind): unknown {
   }
 }
 
-/** Whether `name` is one of `patterns`: exact names, or prefixes written with a trailing `*` (`FLEETPULSE_TEST_*`). */
+/** Returns whether `name` matches one of `patterns`: exact names, or prefixes written with a trailing `*` (`FLEETPULSE_TEST_*`). */
 function matchesAny(name: string, patterns: readonly string[]): boolean {
   return patterns.some((pattern) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern));
 }

@@ -8,7 +8,7 @@ import { describeExpected } from './value-hints.js';
 
 /** One invalid configuration value: where it came from and what is expected. */
 export interface ConfigIssue {
-  /** Dotted key path, such as `gateway.port`; empty for an environment variable that names no key. */
+  /** Dotted key path, such as `gateway.port`, or empty for an environment variable that names no key. */
   key: string;
   /** `file:line:column` or the name of the environment variable. */
   source: string;
@@ -188,7 +188,7 @@ function locate(document: Document | undefined, lineCounter: LineCounter | undef
 function positionOf(issue: z.core.$ZodIssue, keyPath: string[], schema: z.ZodType, raw: unknown): 'key' | 'value' {
   if (issue.code === 'unrecognized_keys' || issue.code === 'invalid_key') return 'key';
   if (issue.code !== 'custom' || keyPath.length === 0) return 'value';
-  // NOTE: a custom issue under a record could also come from a refinement of the record's values; those are shown at the key too.
+  // NOTE: a custom issue under a record could also come from a refinement of the record's values, and those are shown at the key too.
   const parent = schemaAt(schema, keyPath.slice(0, -1), raw);
   return parent !== undefined && defOf(unwrap(parent)).type === 'record' ? 'key' : 'value';
 }
@@ -233,7 +233,7 @@ function describeIssue(issue: z.core.$ZodIssue, keyPath: string[], context: Issu
   }
 }
 
-/** "unknown variable: …; did you mean FLEETPULSE_GATEWAY_PORT?", or how variable names are formed. */
+/** Builds the message for an unknown variable: "unknown variable: …; did you mean FLEETPULSE_GATEWAY_PORT?", or how variable names are formed. */
 function unknownVariableMessage(variable: UnknownVariable, prefix: string, leaves: readonly Leaf[], reference: string | undefined): string {
   const message = 'unknown variable: it overrides no configuration key';
   if (variable.suggestion !== undefined) return `${message}; did you mean ${variable.suggestion}?`;
@@ -242,7 +242,7 @@ function unknownVariableMessage(variable: UnknownVariable, prefix: string, leave
   return `${message}. A key's variable is ${prefix} and its path in capitals joined with _, such as ${variableName(prefix, example)} for ${example.join('.')}${keys}`;
 }
 
-/** "unknown key; did you mean 'port'?", or the keys allowed there, and the document that lists them all. */
+/** Builds the message for an unknown key: "unknown key; did you mean 'port'?", or the keys allowed there, and the document that lists them all. */
 function unknownKeyMessage(keyPath: string[], context: IssueContext): string {
   const parentPath = keyPath.slice(0, -1);
   const parent = schemaAt(context.schema, parentPath, context.raw);

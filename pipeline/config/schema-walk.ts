@@ -32,7 +32,7 @@ export function wrappersOf(schema: z.ZodType): z.ZodType[] {
   }
 }
 
-/** The innermost schema of `wrappersOf`, the one that checks the value's type. */
+/** Returns the innermost schema of `wrappersOf`, the one that checks the value's type. */
 export function unwrap(schema: z.ZodType): z.ZodType {
   return wrappersOf(schema).at(-1)!;
 }
@@ -93,7 +93,7 @@ export function schemaAt(schema: z.ZodType, path: readonly string[], root: unkno
   return current;
 }
 
-/** The keys an object schema allows, or undefined when `schema` (given the `value` it checks) is not an object. */
+/** Returns the keys an object schema allows, or undefined when `schema` (given the `value` it checks) is not an object. */
 export function objectKeys(schema: z.ZodType, value: unknown): string[] | undefined {
   const inner = resolve(schema, value);
   if (inner === undefined) return undefined;

@@ -10,7 +10,7 @@ export interface Matcher {
   value: string;
 }
 
-/** Raised when a matcher's text or regular expression is invalid; the message names the text. */
+/** Raised when a matcher's text or regular expression is invalid. The message names the text. */
 export class MatcherError extends Error {
   constructor(message: string) {
     super(message);
@@ -19,7 +19,7 @@ export class MatcherError extends Error {
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** `name`, the operator, then the value, optionally in double quotes. Longer operators come first in the alternation. */
+/** Matcher syntax: `name`, the operator, then the value, optionally in double quotes. Longer operators come first in the alternation. */
 const MATCHER_TEXT = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 
 /**
@@ -103,14 +103,14 @@ export function matches(matcher: Matcher, labels: Readonly<Record<string, string
   }
 }
 
-/** Whether every matcher matches; true for an empty list. */
+/** Returns whether every matcher matches the labels, which is true for an empty list. */
 export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
   return matchers.every((matcher) => matches(matcher, labels));
 }
 
 /**
- * The labels that matchers, `group_by` and `equal` read for an alert: the
- * agent's tags, overridden by the alert's labels, plus `alertname` (the
+ * Returns the labels that matchers, `group_by` and `equal` read for an alert:
+ * the agent's tags, overridden by the alert's labels, plus `alertname` (the
  * rule), `agent` and `severity`. A tag and a label of the same name
  * resolve to the label.
  */

@@ -2,18 +2,19 @@ import type { AlertEvent } from './alert-event.js';
 
 /**
  * A request to deliver one group of alerts to one receiver, published on the
- * notifications topic keyed by receiver so that each receiver sees its
+ * notifications topic keyed by receiver so that each receiver gets its
  * notifications in order. The router groups alerts by the route's
- * `group_by` labels; a group of one alert is the common case for rules
+ * `group_by` labels. A group of one alert is the common case for rules
  * without grouping.
  */
 export interface Notification {
   version: 1;
   /**
-   * Delivered at most once by the notifier. The router derives it from the
-   * group key, the receiver, the group's notification sequence and the sorted
-   * idempotency keys of the alerts it carries, hashed, so a replay repeats
-   * the key and a new notification of the group gets a new one.
+   * Idempotency key, delivered at most once by the notifier within its
+   * dedup_ttl. The router hashes the group key, the receiver, the group's
+   * notification sequence and the sorted idempotency keys of the alerts the
+   * notification carries. So a replay repeats the key, and a new notification
+   * of the group gets a new one.
    */
   idempotencyKey: string;
   receiver: string;
@@ -27,11 +28,11 @@ export interface Notification {
   alert: AlertEvent;
   /*
    * The group fields are optional because notifications published before
-   * routers grouped alerts lack them; read them with `notificationAlerts`.
+   * routers grouped alerts lack them. Read them with `notificationAlerts`.
    */
   /** Every alert of the group that is not suppressed: the ones that caused the notification first, then the other firing ones. */
   alerts?: AlertEvent[];
-  /** Identifies the group: the route and the values of its group_by labels. */
+  /** Group identifier: the route and the values of its group_by labels. */
   groupKey?: string;
   /** The group_by labels and their values shared by every alert of the group. */
   groupLabels?: Record<string, string>;
@@ -41,7 +42,7 @@ export interface Notification {
   createdAt: number;
 }
 
-/** The alerts a notification carries: `alerts`, or `[alert]` for a notification without group fields. */
+/** Returns the alerts a notification carries: `alerts`, or `[alert]` for a notification without group fields. */
 export function notificationAlerts(notification: Pick<Notification, 'alert' | 'alerts'>): AlertEvent[] {
   return notification.alerts && notification.alerts.length > 0 ? notification.alerts : [notification.alert];
 }

@@ -7,10 +7,11 @@ import { type Clock, systemClock } from '../clock/index.js';
 import type { Silence, SilenceInput } from '../messages/silence.js';
 
 /**
- * Where silences live: in Redis in the distributed deployment, so that every
- * gateway and router replica sees the same ones; in memory, saved to a JSON
- * file under data_dir, in the embedded one. The gateway creates, lists and
- * expires them; the router reads them with a short refresh.
+ * Storage of silences. The distributed deployment keeps them in Redis, so
+ * that every gateway and router replica reads the same ones. The embedded one
+ * keeps them in memory, saved to a JSON file under data_dir. The gateway
+ * creates, lists and expires silences, and the router rereads them with a
+ * short refresh interval.
  *
  * A silence that expired more than `retentionMs` ago is dropped the next time
  * the store is listed or written.
@@ -20,7 +21,7 @@ export interface SilenceStore {
   get(id: string): Promise<Silence | undefined>;
   /** Every silence within retention, ordered by start time. */
   list(): Promise<Silence[]>;
-  /** Ends the silence now (when it has not ended yet) and returns it; undefined when no silence has that id. */
+  /** Ends the silence now (when it has not ended yet) and returns it, or returns undefined when no silence has that id. */
   expire(id: string): Promise<Silence | undefined>;
   close(): Promise<void>;
 }
@@ -30,7 +31,7 @@ export const DEFAULT_SILENCE_RETENTION_MS = 120 * 3_600_000;
 
 export interface MemorySilenceStoreOptions {
   clock?: Clock;
-  /** JSON file that keeps silences across restarts; in memory only when absent. */
+  /** JSON file that keeps silences across restarts. Silences stay in memory only when absent. */
   file?: string;
   retentionMs?: number;
 }
@@ -45,7 +46,7 @@ export class MemorySilenceStore implements SilenceStore {
   private readonly silences = new Map<string, Silence>();
   private readonly clock: Clock;
   private readonly retentionMs: number;
-  /** The write in progress; writes run one after another so the file ends with the newest content. */
+  /** Write in progress. Writes run one after another so the file ends with the newest content. */
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MemorySilenceStoreOptions = {}) {
@@ -106,7 +107,7 @@ export class MemorySilenceStore implements SilenceStore {
     this.dropExpired();
   }
 
-  /** Drops silences past retention; returns whether any was dropped. */
+  /** Drops silences past retention and returns whether any was dropped. */
   private dropExpired(): boolean {
     const cutoff = this.clock.now() - this.retentionMs;
     let dropped = false;
@@ -137,10 +138,10 @@ export class MemorySilenceStore implements SilenceStore {
 }
 
 /**
- * The silence store of the distributed deployment: one Redis hash, a field
- * per silence id holding its JSON. Expiring reads, changes and writes one
- * field; two replicas expiring the same silence at once both write an end
- * time at or before their own `now`, so either result ends it.
+ * The silence store of the distributed deployment: one Redis hash, with a
+ * field per silence id that contains its JSON. Expiring reads, changes and
+ * writes one field. Two replicas expiring the same silence at once both write
+ * an end time at or before their own `now`, so either result ends it.
  */
 export class RedisSilenceStore implements SilenceStore {
   private readonly redis: Redis;
@@ -197,7 +198,7 @@ export class RedisSilenceStore implements SilenceStore {
   }
 }
 
-/** Ends a silence at `now`; a pending one gets `now` as its start as well, as Alertmanager does, so it never starts. */
+/** Ends a silence at `now`. A pending one also gets `now` as its start, as Alertmanager does, so it never starts. */
 function endNow(silence: Silence, now: number): void {
   if (silence.startsAt > now) silence.startsAt = now;
   silence.endsAt = now;

@@ -2,7 +2,7 @@ import type { AlertState } from '../messages/alert-event.js';
 import type { Decision, DecisionReason } from '../messages/decision.js';
 import type { DeliveryOutcome, DeliveryRecord } from './store.js';
 
-/** A result row of either store, with `ts` already in milliseconds since the Unix epoch. */
+/** A result row of either store, keyed by column name. */
 export type Row = Record<string, unknown>;
 
 const DECISION_OPTIONAL_COLUMNS: ReadonlyArray<[field: keyof Decision, column: string]> = [

@@ -22,8 +22,8 @@ function offsetMs(ms: number, zone: string): number {
 
 /**
  * The first instant at which the wall clock in `zone` reads `local` or later.
- * A time that occurs twice when clocks go back maps to its first occurrence;
- * a time that clocks skip when they go forward maps to the end of the gap
+ * A time that occurs twice when clocks go back maps to its first occurrence.
+ * A time that clocks skip when they go forward maps to the end of the gap
  * (02:30 on a spring-forward night in Europe/Berlin is 03:00 CEST). Assumes
  * at most one offset change within a day either side, true of every IANA zone.
  */
@@ -84,7 +84,7 @@ interface WeeklyRange {
   days: ReadonlySet<number>;
   /** Minutes of the day. */
   start: number;
-  /** Minutes of the day; at or before `start` means the range ends on the next day. */
+  /** Minutes of the day. A value at or before `start` means the range ends on the next day. */
   end: number;
 }
 
@@ -92,7 +92,7 @@ interface WeeklyRange {
  * A named blackout window: one-off ranges and weekly ranges in one IANA time
  * zone. Weekly ranges follow the wall clock: "22:00 to 06:00" starts at the
  * first instant the clock reads 22:00 on a listed day and ends at the first
- * instant it reads 06:00 after that, so it lasts 7 or 9 hours on the nights
+ * instant it reads 06:00 after that. So it lasts 7 or 9 hours on the nights
  * clocks change, and a range inside a repeated hour runs once, in its first
  * occurrence.
  */
@@ -114,14 +114,14 @@ export class BlackoutWindow {
   }
 
   /**
-   * The end of the blackout that covers `now`, or undefined when none does.
+   * Returns the end of the blackout that covers `now`, or undefined when none does.
    * Ranges that overlap or touch count as one blackout, so the end returned
    * is the first instant no range covers.
    */
   activeUntil(now: number): number | undefined {
     let end = this.rangeEndAt(now);
     if (end === undefined) return undefined;
-    // Follow touching ranges, such as Saturday 00:00-24:00 then Sunday 00:00-24:00; a year of them at most.
+    // Follow touching ranges, such as Saturday 00:00-24:00 then Sunday 00:00-24:00, for at most 400 hops (over a year of daily ranges).
     for (let hops = 0; hops < 400; hops++) {
       const next = this.rangeEndAt(end);
       if (next === undefined || next <= end) break;
@@ -130,7 +130,7 @@ export class BlackoutWindow {
     return end;
   }
 
-  /** The latest end among the ranges that cover `now`. */
+  /** Returns the latest end among the ranges that cover `now`, or undefined when none does. */
   private rangeEndAt(now: number): number | undefined {
     let end: number | undefined;
     for (const range of this.once) {

@@ -18,7 +18,7 @@ const labelName = z.string().refine((text) => LABEL.test(text), { error: (issue)
 const receiverList = (fix: string) =>
   z.array(z.string().min(1)).refine((list) => list.length > 0, { error: `must name at least one receiver, found []; ${fix}` });
 
-/** A matcher written as text, `env="prod"` or `region=~"eu-.*"`, parsed at load so a bad regex stops startup. */
+/** Matcher written as text, `env="prod"` or `region=~"eu-.*"`, parsed at load so that an invalid regex stops startup. */
 const matcherText = z.string().transform((text, context): Matcher => {
   try {
     return parseMatcher(text);
@@ -40,7 +40,7 @@ const groupBy = z.array(
 
 /** Settings a route inherits from its parent when it does not set them. */
 const inheritedShape = {
-  /** Receivers of the route's alerts; inherited when absent. */
+  /** Receivers of the route's alerts, inherited when absent. */
   receivers: receiverList("remove the key to use the parent route's receivers, or name receivers defined under notifier.receivers").optional(),
   group_by: groupBy.optional(),
   /** How long a new group waits for more alerts before its first notification. */
@@ -68,7 +68,7 @@ export interface RouteConfig {
 
 export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
   z.strictObject({
-    /** Shown in group keys and decisions; the route's position (`0.1`) when absent. */
+    /** Route name shown in group keys and decisions. The route's position (`0.1`) is used when absent. */
     name: name.optional(),
     /** Every matcher must match the alert's labels and tags. */
     matchers: z.array(matcherText).default([]),
@@ -80,7 +80,7 @@ export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
 );
 
 const weeklyRangeSchema = z.strictObject({
-  /** Days the range starts on: mon..sun or monday..sunday; every day when empty. */
+  /** Days the range starts on: mon..sun or monday..sunday. Every day when empty. */
   days: z
     .array(
       z.string().refine((day) => WEEKDAYS[day.toLowerCase()] !== undefined, {
@@ -92,7 +92,7 @@ const weeklyRangeSchema = z.strictObject({
   start: z.string().refine((text) => (parseTimeOfDay(text) ?? 24 * 60) < 24 * 60, {
     error: (issue) => `invalid start ${describeValue(issue.input)}; write a time of day HH:MM from 00:00 to 23:59, such as "22:00"`,
   }),
-  /** Wall-clock time `HH:MM`, 24:00 for midnight; at or before `start` means the next day. */
+  /** Wall-clock time `HH:MM`, 24:00 for midnight. A time at or before `start` means the next day. */
   end: z.string().refine((text) => parseTimeOfDay(text) !== undefined, {
     error: (issue) => `invalid end ${describeValue(issue.input)}; write a time of day HH:MM from 00:00 to 24:00, such as "06:00" (24:00 is midnight at the end of the day)`,
   }),
@@ -107,7 +107,7 @@ const onceRangeSchema = z.strictObject({
 export const blackoutWindowSchema = z
   .strictObject({
     name,
-    /** IANA time zone of the window's times, such as Europe/Berlin; UTC when absent, never the host's zone. */
+    /** IANA time zone of the window's times, such as Europe/Berlin. UTC when absent, never the host's zone. */
     time_zone: z.string().default('UTC'),
     weekly: z.array(weeklyRangeSchema).default([]),
     once: z.array(onceRangeSchema).default([]),
@@ -158,10 +158,10 @@ export type InhibitRule = z.output<typeof inhibitRuleSchema>;
 
 export const flappingSchema = z
   .strictObject({
-    /** An alert that changes state more than this many times within `window` is flapping; 0 turns detection off. */
+    /** Max state changes within `window` before an alert is flapping. 0 turns detection off. */
     max_changes: z.number().int().min(0).default(4),
     window: duration({ min: 1_000 }).prefault('10m'),
-    /** A flapping alert has settled once it has not changed state for this long. */
+    /** Time without a state change after which a flapping alert has settled. */
     settle_after: duration({ min: 1_000 }).prefault('10m'),
   })
   .prefault({});
@@ -201,13 +201,13 @@ export const routerConfigSchema = z
     flapping: flappingSchema,
     silences: z
       .strictObject({
-        /** How often the router rereads silences. */
+        /** Interval at which the router rereads silences. */
         refresh: duration({ min: 10 }).prefault('1s'),
-        /** Embedded deployment: file under data_dir that keeps silences across restarts. */
+        /** File under data_dir that keeps silences across restarts in the embedded deployment. */
         file: z.string().min(1).default('silences.json'),
       })
       .prefault({}),
-    /** How often the router looks for groups that are due. */
+    /** Interval at which the router looks for groups that are due. */
     tick_interval: duration({ min: 10 }).prefault('1s'),
   })
   .superRefine((config, context) => {
@@ -240,7 +240,7 @@ export function walkRoutes(routes: readonly RouteConfig[], path: Array<string | 
   });
 }
 
-/** Every receiver name the router configuration names, with its key, for the check against notifier.receivers. */
+/** Lists every receiver name in the router configuration with its key, for the check against notifier.receivers. */
 export function receiverReferences(config: RouterConfig): Array<{ key: string; name: string }> {
   const references = config.default_receivers.map((name, index) => ({ key: `router.default_receivers.${index}`, name }));
   walkRoutes(config.routes, ['router', 'routes'], (route, path) => {

@@ -2,18 +2,18 @@ import { type AlertEvent, type AlertState, idempotencyKey } from '../../pipeline
 import type { FlappingConfig } from './config.js';
 import type { FlappingStatus, MuteStage, StagedAlert, Suppression } from './stage.js';
 
-/** What the router remembers of one fingerprint across groups and restarts. */
+/** Router state of one fingerprint, kept across groups and restarts. */
 export interface AlertTrack {
   /** Idempotency key of the last transition seen. */
   key: string;
-  /** Keys of the latest transitions, newest last, at most RECENT_KEYS; any of them again is a replay. */
+  /** Keys of the latest transitions, newest last, at most RECENT_KEYS. A transition with any of them is a replay. */
   recentKeys?: string[];
-  /** Event time of the last transition seen; an older one is a replay of the past. */
+  /** Event time of the last transition seen. A transition with an older one is a replay. */
   at?: number;
   state: AlertState;
   /** Event times of the state changes within the flapping window, oldest first. */
   changes: number[];
-  /** Event time at which the alert started flapping; absent while it does not flap. */
+  /** Event time at which the alert started flapping, absent while it does not flap. */
   flappingSince?: number;
 }
 
@@ -21,7 +21,7 @@ export interface FlappingObservation {
   track: AlertTrack;
   /** Set while the alert flaps. */
   status?: FlappingStatus;
-  /** The transition was seen before, or is older than the last one seen; the detail says which. */
+  /** Whether the transition was seen before or is older than the last one seen. `replayDetail` names which. */
   replay: boolean;
   replayDetail?: string;
 }
@@ -32,14 +32,14 @@ const RECENT_KEYS = 32;
 /**
  * Counts an alert's state changes over event time. An alert that changes
  * state more than `max_changes` times within `window` flaps until it has not
- * changed for `settle_after`. Pure: the router stores the returned track.
+ * changed for `settle_after`. The function is pure, so the router stores the returned track.
  */
 export function observeFlapping(previous: AlertTrack | undefined, event: AlertEvent, config: FlappingConfig): FlappingObservation {
   const key = idempotencyKey(event);
   if (previous && (previous.key === key || previous.recentKeys?.includes(key))) {
     return { track: previous, replay: true, replayDetail: 'the same transition arrived again, such as after a restart; it was routed before', status: statusOf(previous) };
   }
-  // A processor that takes over a partition re-derives transitions from before its checkpoint; they are older than what was routed.
+  // A processor that takes over a partition re-derives transitions from before its checkpoint, which are older than what was routed.
   if (previous?.at !== undefined && event.at < previous.at) {
     return { track: previous, replay: true, replayDetail: `older than the ${previous.state} transition already routed; a replay after a processor failover`, status: statusOf(previous) };
   }
@@ -65,7 +65,7 @@ function statusOf(track: AlertTrack): FlappingStatus | undefined {
   return { since: track.flappingSince, lastChangeAt: track.changes.at(-1) ?? track.flappingSince, changes: track.changes.length };
 }
 
-/** Whether a flapping alert has settled by `now`: no state change for settle_after. */
+/** Returns whether a flapping alert has settled by `now`, that is, has not changed state for settle_after. */
 export function hasSettled(status: FlappingStatus, now: number, config: FlappingConfig): boolean {
   return now - status.lastChangeAt >= config.settle_after;
 }
@@ -73,7 +73,7 @@ export function hasSettled(status: FlappingStatus, now: number, config: Flapping
 /**
  * Holds the transitions of a flapping alert until it settles. The router
  * sends one flapping notification when the alert starts flapping and one
- * with its state once it has settled; this stage only decides the holding.
+ * with its state once it has settled. This stage only decides the holding.
  */
 export class FlappingStage implements MuteStage {
   readonly name = 'flapping';

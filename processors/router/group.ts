@@ -18,18 +18,18 @@ export interface GroupMeta {
   nextFlushAt: number;
   /** Router time of the group's last notification. */
   lastNotifiedAt?: number;
-  /** Notifications sent for the group; part of each notification's idempotency key. */
+  /** Count of notifications sent for the group, part of each notification's idempotency key. */
   sequence: number;
 }
 
-/** One alert of a group as stored: its latest transition and what the receiver was last told. */
+/** One alert of a group as stored: its latest transition and what was last notified to the receiver. */
 export interface AlertEntry {
   event: AlertEvent;
   /** The latest transition has no decision that settles it yet: it waits for a flush. */
   pending: boolean;
   /** The state and router time of the last notification that carried the alert to this receiver. */
   notified?: { state: AlertState; at: number };
-  /** Reason and ids of the suppression already logged for the latest transition, so a held alert is logged once per reason. */
+  /** Reason and ids of the suppression already logged for the latest transition, so a suppressed alert is logged once per reason. */
   suppressed?: string;
   /** The last suppression of the alert, named in the decision of a resolution that is dropped because its firing was never notified. */
   lastSuppression?: Pick<Suppression, 'reason' | 'silenceId' | 'blackoutWindow' | 'inhibitedBy' | 'detail'>;
@@ -46,8 +46,8 @@ export interface ArrivalResult {
 }
 
 /**
- * Adds one transition to a group. A new group is flushed after group_wait;
- * a group that has notified is flushed group_interval after its last
+ * Adds one transition to a group. A new group is flushed after group_wait.
+ * A group that has notified is flushed group_interval after its last
  * notification, and no later than it was due already. The same transition
  * arriving again (same idempotency key) is logged as a duplicate and
  * changes nothing.
@@ -118,14 +118,14 @@ interface Notify {
  * that carries them. For each alert, in order:
  * 1. A resolution whose firing was never notified to this receiver is
  *    dropped, logged under the reason that held the firing back.
- * 2. The suppression stages; the first that holds the alert names the
+ * 2. The suppression stages: the first that suppresses the alert names the
  *    decision. A flapping alert is sent once, marked in its annotations.
  * 3. Dedup: a pending transition whose fingerprint was notified in the
- *    same state within repeat_interval is a duplicate; otherwise it is
+ *    same state within repeat_interval is a duplicate. Otherwise it is
  *    notified (first notification, or repeat interval elapsed). A firing
  *    alert with nothing new is notified again once repeat_interval passed.
  * The notification carries the alerts notified now, then the other firing
- * alerts that no stage holds, so it shows the whole group.
+ * alerts that no stage suppresses, so it shows the whole group.
  */
 export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEntry>, context: FlushContext): FlushResult {
   const { route, stages, now } = context;
@@ -141,14 +141,14 @@ export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEn
     const entry = { ...entries.get(fingerprint)! };
     const event = entry.event;
 
-    // A flapping alert that was announced as flapping is told when it settles, whatever its state.
+    // A flapping alert that was announced as flapping is notified when it settles, whatever its state.
     if (event.state === 'resolved' && entry.notified?.state !== 'firing' && !entry.flapNotified) {
       if (entry.pending) {
-        const held = entry.lastSuppression;
+        const lastSuppression = entry.lastSuppression;
         decisions.push(
-          decide(event, held?.reason ?? 'duplicate', {
-            ...suppressionIds(held),
-            detail: `resolved, and its firing was never notified to ${meta.receiver}${held ? ` (${held.detail})` : ''}`,
+          decide(event, lastSuppression?.reason ?? 'duplicate', {
+            ...suppressionIds(lastSuppression),
+            detail: `resolved, and its firing was never notified to ${meta.receiver}${lastSuppression ? ` (${lastSuppression.detail})` : ''}`,
           }),
         );
       }
@@ -235,7 +235,7 @@ export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEn
     }
   }
 
-  // A firing alert is due for its repeat; a held flapping alert wakes the group when it settles (set above).
+  // A firing alert is due for its repeat. A suppressed flapping alert wakes the group when it settles (set above).
   for (const entry of [...notify.map((item) => item.entry), ...carried]) {
     if (entry.event.state === 'firing' && entry.notified) wakeAt = Math.min(wakeAt, entry.notified.at + route.repeatIntervalMs);
   }
@@ -250,8 +250,8 @@ export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEn
  * The idempotency key of a group notification: a hash of the group key, the
  * receiver, the group's notification sequence and the sorted idempotency
  * keys of the alerts it carries. A flush repeated after a crash, before the
- * new sequence was stored, builds the same key, which the notifier drops;
- * the next notification of the group has the next sequence and so a new key.
+ * new sequence was stored, builds the same key, so the notifier drops it.
+ * The next notification of the group has the next sequence and so a new key.
  */
 export function notificationKey(groupKey: string, receiver: string, sequence: number, alerts: readonly AlertEvent[]): string {
   const hash = createHash('sha256');

@@ -31,23 +31,23 @@ export interface RouterDeps {
 }
 
 export interface RunningRouter extends Subscription {
-  /** Flushes the groups that are due, see flushCutoff; the router's timer calls it every tick_interval. */
+  /** Flushes the groups that are due (see flushCutoff). The router's timer calls it every tick_interval. */
   flushDue(): Promise<void>;
 }
 
-/** Groups due at once that one tick flushes at most; the rest wait for the next tick. */
+/** Max due groups that one tick flushes. The rest wait for the next tick. */
 const MAX_GROUPS_PER_TICK = 1_000;
-/** How long past its due time a group waits at most for a router that is behind on the alerts topic, see flushCutoff. */
+/** Max time past its due time that a group waits for a router that is behind on the alerts topic (see flushCutoff). */
 export const MAX_LAG_WAIT_MS = 30_000;
-/** How long per-fingerprint records (flapping history, the last transition seen) are kept after their last change. */
+/** Retention of per-fingerprint records (flapping history, the last transition seen) after their last change. */
 const TRACK_TTL_MS = 7 * 86_400_000;
 
 /**
  * Starts the alert router. It consumes alert transitions in a consumer
  * group and, for each `firing` or `resolved` one:
- * 1. flapping: counts the fingerprint's state changes; a repeated
- *    transition (same idempotency key) is logged as a duplicate;
- * 2. routing: finds the routes and receivers (routing.ts);
+ * 1. flapping: counts the fingerprint's state changes. A repeated
+ *    transition (same idempotency key) is logged as a duplicate.
+ * 2. routing: finds the routes and receivers (routing.ts).
  * 3. grouping: adds it to one group per route and receiver (group.ts).
  * Every tick it flushes the groups that are due: suppression stages
  * (inhibition, silences, blackout windows, flapping), dedup against
@@ -126,7 +126,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
       });
     }
 
-    // Written after the groups, so a crash in between replays these records into the groups, which recognise them.
+    // Tracks are written after the groups, so a crash in between replays these records into the groups, which recognise them as duplicates.
     const changedTracks = new Map<string, string>();
     for (const fingerprint of fingerprints) changedTracks.set(fingerprint, JSON.stringify(tracks.get(fingerprint)));
     await state.writeAlerts(changedTracks, TRACK_TTL_MS);

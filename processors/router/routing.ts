@@ -9,7 +9,7 @@ export interface ResolvedRoute {
   id: string;
   matchers: Matcher[];
   continue: boolean;
-  /** Receivers; undefined on the root and routes that inherit from it, which use the rule's `notify`, else default_receivers. */
+  /** Receivers, undefined on the root and on routes that inherit from it. Those use the rule's `notify`, else default_receivers. */
   receivers?: string[];
   groupBy: string[];
   groupWaitMs: number;
@@ -31,10 +31,10 @@ export interface GroupAssignment {
 
 /**
  * The routing tree: the root route, which matches every alert, and its
- * children. An alert goes to the deepest matching routes: at each level the
- * children are tried in order, the first match wins unless it says
- * `continue: true`, and a route none of whose children match takes the
- * alert itself, as in Alertmanager.
+ * children. An alert goes to the deepest matching routes, as in Alertmanager.
+ * At each level the children are tried in order, and the first match wins
+ * unless it sets `continue: true`. A route none of whose children match takes
+ * the alert itself.
  */
 export class RouteTree {
   readonly root: ResolvedRoute;
@@ -56,17 +56,17 @@ export class RouteTree {
     this.root.children = this.resolveChildren(config.routes, this.root, '');
   }
 
-  /** The route with this id, or undefined when the configuration no longer has it. */
+  /** Returns the route with this id, or undefined when the configuration no longer contains it. */
   get(id: string): ResolvedRoute | undefined {
     return this.byId.get(id);
   }
 
-  /** The routes that take an alert with these labels, in tree order; at least the root. */
+  /** Returns the routes that take an alert with these labels, in tree order. The list contains at least the root. */
   match(labels: Readonly<Record<string, string>>): ResolvedRoute[] {
     return matchRoute(this.root, labels) ?? [this.root];
   }
 
-  /** The groups an alert joins: one per matching route and receiver. */
+  /** Returns the groups an alert joins: one per matching route and receiver. */
   assign(event: AlertEvent, labels: Readonly<Record<string, string>>): GroupAssignment[] {
     const assignments: GroupAssignment[] = [];
     for (const route of this.match(labels)) {
@@ -95,7 +95,7 @@ export class RouteTree {
         blackouts: config.blackouts ?? parent.blackouts,
         children: [],
       };
-      // A duplicate name would merge two routes' groups; the position keeps them apart.
+      // A duplicate name would merge two routes' groups, so the position keeps them apart.
       if (this.byId.has(route.id)) route.id = position;
       this.byId.set(route.id, route);
       route.children = this.resolveChildren(config.routes, route, `${position}.`);
@@ -104,7 +104,7 @@ export class RouteTree {
   }
 }
 
-/** The matching routes under `route` (itself when no child matches), or undefined when `route` does not match. */
+/** Returns the matching routes under `route` (itself when no child matches), or undefined when `route` does not match. */
 function matchRoute(route: ResolvedRoute, labels: Readonly<Record<string, string>>): ResolvedRoute[] | undefined {
   if (!matchesAll(route.matchers, labels)) return undefined;
   const found: ResolvedRoute[] = [];
@@ -117,7 +117,7 @@ function matchRoute(route: ResolvedRoute, labels: Readonly<Record<string, string
   return found.length > 0 ? found : [route];
 }
 
-/** The values of the group_by labels the alert has; `...` takes every label. */
+/** Returns the values of the group_by labels the alert has. `...` takes every label. */
 export function groupLabelsOf(groupBy: readonly string[], labels: Readonly<Record<string, string>>): Record<string, string> {
   const names = groupBy.includes('...') ? Object.keys(labels) : groupBy;
   const result: Record<string, string> = {};
