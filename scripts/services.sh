@@ -382,6 +382,10 @@ broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=3000
 # Lets failover tests use session timeouts down to 1 s (the default minimum is 6 s).
 group.min.session.timeout.ms=1000
+# The log cleaner allocates its whole dedupe buffer when the broker starts, and the
+# default 128 MiB once ran a 256 MiB test heap out of memory. 16 MiB holds about
+# 600k keys (24 bytes each) per cleaning pass, far more than these compacted topics have.
+log.cleaner.dedupe.buffer.size=16777216
 EOF
   kafka_endpoints >"$dir/endpoints"
 }
