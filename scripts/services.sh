@@ -262,13 +262,13 @@ main_port() {
 }
 
 # Succeeds when a Kafka broker responds to an ApiVersions request on the port.
-kafka_answers() {
+kafka_responds() {
   command -v node >/dev/null || return 1
   node "$SCRIPT_DIR/services/kafka-api-versions.mjs" "$HOST:$1" 2>/dev/null
 }
 
 # Succeeds when QuestDB returns the result of `select 1` on its HTTP port.
-questdb_answers() {
+questdb_responds() {
   curl -fsS --max-time 2 "http://$HOST:$1/exec?query=select%201" 2>/dev/null | grep -q '"dataset":\[\[1\]\]'
 }
 
@@ -280,7 +280,7 @@ port_state() {
   port=$(main_port "$service")
   if ! port_open "$port"; then
     printf 'free'
-  elif "${service}_answers" "$port"; then
+  elif "${service}_responds" "$port"; then
     printf 'served'
   else
     printf 'taken'
@@ -296,8 +296,8 @@ describe_external() {
 
 port_taken_message() {
   case $1 in
-    kafka) printf 'port %s:%s is in use by a process that does not answer a Kafka ApiVersions request, so it is not a Kafka broker; stop that process or choose another port with FLEETPULSE_KAFKA_PORT' "$HOST" "$KAFKA_PORT" ;;
-    questdb) printf 'port %s:%s is in use by a process that does not answer GET /exec?query=select 1, so it is not QuestDB; stop that process or choose other ports with FLEETPULSE_QUESTDB_HTTP_PORT and FLEETPULSE_QUESTDB_PG_PORT' "$HOST" "$QUESTDB_HTTP_PORT" ;;
+    kafka) printf 'port %s:%s is in use by a process that does not respond to a Kafka ApiVersions request, so it is not a Kafka broker; stop that process or choose another port with FLEETPULSE_KAFKA_PORT' "$HOST" "$KAFKA_PORT" ;;
+    questdb) printf 'port %s:%s is in use by a process that does not respond to GET /exec?query=select 1, so it is not QuestDB; stop that process or choose other ports with FLEETPULSE_QUESTDB_HTTP_PORT and FLEETPULSE_QUESTDB_PG_PORT' "$HOST" "$QUESTDB_HTTP_PORT" ;;
   esac
 }
 
@@ -383,8 +383,8 @@ broker.session.timeout.ms=3000
 # Lets failover tests use session timeouts down to 1 s (the default minimum is 6 s).
 group.min.session.timeout.ms=1000
 # The log cleaner allocates its whole dedupe buffer when the broker starts, and the
-# default 128 MiB once ran a 256 MiB test heap out of memory. 16 MiB holds about
-# 600k keys (24 bytes each) per cleaning pass, far more than these compacted topics have.
+# default 128 MiB once ran a 256 MiB test heap out of memory. 16 MiB has room for
+# about 600k keys (24 bytes each) per cleaning pass, far more than these compacted topics have.
 log.cleaner.dedupe.buffer.size=16777216
 EOF
   kafka_endpoints >"$dir/endpoints"

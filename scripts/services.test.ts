@@ -61,7 +61,7 @@ function services(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
   });
 }
 
-function kafkaAnswers(port: string): Promise<boolean> {
+function kafkaResponds(port: string): Promise<boolean> {
   return new Promise((resolve) => execFile(process.execPath, [PROBE, `127.0.0.1:${port}`], (error) => resolve(error === null)));
 }
 
@@ -126,13 +126,13 @@ t.test('services down leaves servers started elsewhere', async (t) => {
 
   t.equal(result.code, 0);
   t.equal(result.stdout, `kafka: running on 127.0.0.1:${kafkaPort} but not started by this checkout; left running\n`);
-  t.ok(await kafkaAnswers(kafkaPort), 'Kafka still answers');
+  t.ok(await kafkaResponds(kafkaPort), 'Kafka still responds');
 });
 
 t.test('services up rejects a port of another program', async (t) => {
   const port = await otherProgram(t, textServer());
   const env = isolatedEnv(t, { FLEETPULSE_KAFKA_PORT: port });
-  const message = `port 127.0.0.1:${port} is in use by a process that does not answer a Kafka ApiVersions request, so it is not a Kafka broker; stop that process or choose another port with FLEETPULSE_KAFKA_PORT`;
+  const message = `port 127.0.0.1:${port} is in use by a process that does not respond to a Kafka ApiVersions request, so it is not a Kafka broker; stop that process or choose another port with FLEETPULSE_KAFKA_PORT`;
 
   const up = await services(['up', 'kafka'], env);
   t.equal(up.code, 1);
@@ -150,13 +150,13 @@ t.test('services up rejects an HTTP server that is not QuestDB', async (t) => {
   t.equal(up.code, 1);
   t.equal(
     up.stderr,
-    `services.sh: questdb: port 127.0.0.1:${port} is in use by a process that does not answer GET /exec?query=select 1, so it is not QuestDB; ` +
+    `services.sh: questdb: port 127.0.0.1:${port} is in use by a process that does not respond to GET /exec?query=select 1, so it is not QuestDB; ` +
       'stop that process or choose other ports with FLEETPULSE_QUESTDB_HTTP_PORT and FLEETPULSE_QUESTDB_PG_PORT\n',
   );
 });
 
 t.test('kafka probe tells Kafka from other programs', async (t) => {
-  t.ok(await kafkaAnswers(kafkaPort), 'the test broker');
+  t.ok(await kafkaResponds(kafkaPort), 'the test broker');
   const port = await otherProgram(t, textServer());
-  t.notOk(await kafkaAnswers(port), 'a program that answers something else');
+  t.notOk(await kafkaResponds(port), 'a program that responds with something else');
 });

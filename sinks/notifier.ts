@@ -125,7 +125,7 @@ export class Notifier {
     return (await this.deliverWithResult(notification, signal)).outcome;
   }
 
-  /** Same as `deliver`, and also returns the attempts and the error that the delivery record holds. */
+  /** Same as `deliver`, and also returns the attempts and the error that the delivery record stores. */
   async deliverWithResult(notification: Notification, signal?: AbortSignal): Promise<DeliveryResult> {
     const { dedupLog, logger } = this.options;
     const key = notification.idempotencyKey;
@@ -193,7 +193,7 @@ export class Notifier {
           `and the next slot frees in ${waitMs} ms, later than max_wait ${formatDuration(limit.config.max_wait)}`
         );
       }
-      log.info({ delayMs: waitMs }, 'receiver rate limit reached; waiting for a free slot');
+      log.info({ delayMs: waitMs }, 'receiver rate limit reached, waiting for a free slot');
       await clock.sleep(waitMs, signal);
     }
   }

@@ -1,8 +1,8 @@
 import { LABEL_NAME, METRIC_NAME } from '../messages/metric-batch.js';
 
 /**
- * Equality matchers that select the samples of a heatmap; every one given
- * must hold. Tags are the agent's tags at ingest time, labels the series'
+ * Equality matchers that select the samples of a heatmap. A sample must match
+ * every matcher given. Tags are the agent's tags at ingest time, labels the series'
  * labels.
  */
 export interface HeatmapFilter {
@@ -32,7 +32,7 @@ export interface HeatmapQuery extends LogLadder {
   to: number;
   /**
    * Width of a time bucket in milliseconds. Time buckets start at multiples
-   * of `step` since the Unix epoch, so the first and the last bucket hold
+   * of `step` since the Unix epoch, so the first and the last bucket contain
    * only the part of them inside [from, to).
    */
   step: number;
@@ -59,7 +59,7 @@ export interface OutlierMarkQuery {
   from: number;
   /** Exclusive upper bound. */
   to: number;
-  /** Matched against the alert's agent, tags and labels. */
+  /** Matchers applied to the alert's agent, tags and labels. */
   filter?: HeatmapFilter;
   /** Maximum marks, oldest first; 1000 when not given. */
   limit?: number;
@@ -136,7 +136,7 @@ export interface HeatmapReader {
 export const DEFAULT_BUCKETS_PER_DECADE = 10;
 export const MAX_BUCKETS_PER_DECADE = 100;
 export const DEFAULT_MIN_VALUE = 0.001;
-/** Most time buckets one heatmap may have: 2,000 keeps the response under a few MB at 10 buckets per decade. */
+/** Maximum time buckets of one heatmap. 2,000 keeps the response under a few MB at 10 buckets per decade (an estimate). */
 export const MAX_TIME_BUCKETS = 2_000;
 export const DEFAULT_CELL_AGENTS = 100;
 export const DEFAULT_OUTLIER_MARKS = 1_000;
@@ -288,7 +288,7 @@ function checkFilter(filter: HeatmapFilter): void {
 
 function checkFilterValue(field: string, value: unknown): void {
   if (typeof value !== 'string' || value === '' || value.length > MAX_FILTER_VALUE_LENGTH) {
-    throw new HeatmapQueryError(field, `must be a text of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`);
+    throw new HeatmapQueryError(field, `must be a string of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`);
   }
 }
 

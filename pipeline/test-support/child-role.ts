@@ -11,9 +11,9 @@ export interface ChildRole {
   lines: Array<Record<string, unknown>>;
   /** Resolves with the first log line whose `msg` matches, waiting up to `timeoutMs`. */
   waitForLog(message: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** SIGKILL: no shutdown code runs. */
+  /** Sends SIGKILL, so no shutdown code runs, and waits for the exit. */
   kill(): Promise<void>;
-  /** SIGTERM, then waits for the exit. */
+  /** Sends SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
 }
 

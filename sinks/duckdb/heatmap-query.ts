@@ -38,10 +38,9 @@ class Parameters {
 }
 
 /**
- * The conditions on `samples s` that select a metric's samples in [from,
- * to): matching series and tag sets become `IN` subqueries on the small
- * `series` and `tag_sets` tables, so the scan of `samples` stays a
- * semi-join.
+ * Builds the conditions on `samples s` that select a metric's samples in
+ * [from, to). Matching series and tag sets become `IN` subqueries on the small
+ * `series` and `tag_sets` tables, so the scan of `samples` stays a semi-join.
  */
 function sampleConditions(metric: string, from: number, to: number, filter: HeatmapFilter | undefined, parameters: Parameters): string {
   const seriesConditions = [`metric = ${parameters.add(metric, VARCHAR)}`];

@@ -30,7 +30,7 @@ function bucketExpression(ladder: ResolvedLadder): string {
 /** Filtered columns that createTableStatements creates in every version of the tables. */
 const CREATED_COLUMNS: ReadonlySet<string> = new Set(['metric', 'agent', 'state']);
 
-/** A WHERE clause and its bind values; `empty` when a filtered column does not exist, so no row can match. */
+/** A WHERE clause and its bind values. `empty` is true when a filtered column does not exist, so no row can match. */
 interface Where {
   sql: string;
   values: unknown[];
