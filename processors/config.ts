@@ -8,11 +8,11 @@ import { SEVERITIES } from '../pipeline/messages/alert-event.js';
 export const deadmanGroupSchema = z.strictObject({
   /** Alert name, such as `DatabaseSilent`. */
   name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected letters, digits and underscores, not starting with a digit'),
-  /** Tags an agent must have, exactly; every agent when empty. */
+  /** Tags an agent must have, with these exact values. With `match_re` also empty, the group covers every agent. */
   match: z.record(z.string().regex(LABEL_NAME), z.string()).default({}),
   /** Tags an agent must match, as fully anchored regular expressions. */
   match_re: z.record(z.string().regex(LABEL_NAME), z.string()).default({}),
-  /** Silence after which the agent counts as down. */
+  /** Time without a batch from the agent after which it counts as down, such as `60s`. */
   timeout: z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 60s or 5m'),
   severity: z.enum(SEVERITIES as [string, ...string[]]).default('critical'),
   notify: z.array(z.string().min(1)).default([]),
@@ -30,16 +30,17 @@ export const processorConfigSchema = z
     allowed_lateness: duration({ min: 0 }).prefault('1m'),
     /** Longest window a rule may read; it bounds the history a restarted processor replays. */
     max_window: duration({ min: 1_000 }).prefault('1d'),
-    /** How often rules that read absent() and dead-man groups are checked on the processing clock. */
+    /** Interval at which rules that read absent() and dead-man groups are checked on the processing clock. */
     tick_interval: duration({ min: 10 }).prefault('1s'),
-    /** A series without a sample for this long is forgotten; its firing alerts resolve. */
+    /** Time without a sample after which a series is forgotten and its firing alerts resolve. */
     staleness: duration({ min: 1_000 }).prefault('5m'),
-    /** How often each partition's alert state and last-seen times are checkpointed. */
+    /** Interval at which each partition's alert state and last-seen times are checkpointed. */
     checkpoint_interval: duration({ min: 10 }).prefault('5s'),
     /**
-     * The processor counts as behind the bus while records wait and the
-     * newest one it handled is older than this; dead-man alerts are held
-     * meanwhile, because the waiting batches may come from the silent agents.
+     * Max age of the newest record handled while records still wait on the
+     * bus. Beyond it the processor counts as behind and pauses its absent()
+     * and dead-man checks, because the waiting batches may come from the
+     * silent agents.
      */
     max_lag: duration({ min: 0 }).prefault('5s'),
   })

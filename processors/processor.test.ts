@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { type Bus, BusUnavailableError } from '../pipeline/bus/bus.js';
 import { MemoryBus } from '../pipeline/bus/memory-bus.js';
 import { ManualClock } from '../pipeline/clock/index.js';
 import { silentLogger } from '../pipeline/log/logger.js';
@@ -75,4 +76,34 @@ t.test('processor reload keeps old rules on error', async (t) => {
   await bus.publish('metrics', [{ key: 'web-1', value: JSON.stringify({ version: 1, agentId: 'web-1', tags: {}, receivedAt: T0, samples: [{ metric: 'mem_used_pct', value: 95, ts: T0 + 1_000, labels: {} }] }) }]);
   await eventually(() => (alerts.length === 3 ? true : undefined));
   t.equal(alerts[2]!.rule, 'HighMemory', 'the new rules run');
+});
+
+t.test('processor skips a redelivered batch', async (t) => {
+  const { clock, bus, config } = setup(
+    ['- { name: HighCPU, condition: cpu_usage > 90, severity: critical }', '- { name: TwoSamples, condition: "count(cpu_usage, 1m) >= 2", severity: warning }'].join('\n'),
+  );
+  let failures = 1;
+  const flakyBus: Bus = {
+    start: () => bus.start(),
+    publish: async (topic, records) => {
+      if (topic === 'alerts' && failures > 0) {
+        failures--;
+        throw new BusUnavailableError('alerts topic unavailable in this test');
+      }
+      await bus.publish(topic, records);
+    },
+    subscribe: (spec) => bus.subscribe(spec),
+    offsetsForTime: (topic, timestamp) => bus.offsetsForTime(topic, timestamp),
+    isReachable: () => bus.isReachable(),
+    close: () => bus.close(),
+  };
+  const processor = await startProcessor({ bus: flakyBus, metricsTopic: 'metrics', alertsTopic: 'alerts', group: 'p', config, receivers: [], checkpoints: new MemoryCheckpointStore(), clock, logger: silentLogger });
+  t.teardown(() => processor.close());
+  const alerts = await collectAlerts(bus);
+
+  await bus.publish('metrics', [{ key: 'web-1', value: batch(T0, 95) }]);
+  await eventually(() => (alerts.length >= 1 ? true : undefined));
+  await bus.drain(5_000);
+  t.equal(failures, 0, 'the first publish failed');
+  t.same(alerts.map((alert) => alert.rule), ['HighCPU'], 'the redelivered sample is not counted twice');
 });

@@ -33,7 +33,7 @@ export interface RunningProcessor {
   close(): Promise<void>;
 }
 
-/** What the processor tracks of each partition it owns. */
+/** Processor state of one partition it owns: its agents, checkpoint progress and replay range. */
 interface PartitionState {
   agents: Set<string>;
   /** Agents whose state changed since the last checkpoint. */
@@ -55,8 +55,8 @@ interface PartitionState {
  * partition restores its checkpoint, replays the partition from
  * (checkpoint time - longest window) to rebuild windows without evaluating,
  * and continues live after the checkpoint's offset. Records after the
- * checkpoint are evaluated again; the transitions they repeat carry the
- * same idempotency keys, so the notifier drops them.
+ * checkpoint are evaluated again. The transitions they repeat carry the
+ * same idempotency keys, so the router drops them as duplicates.
  */
 export async function startProcessor(deps: ProcessorDeps): Promise<RunningProcessor> {
   const { bus, clock, logger, config, checkpoints } = deps;
@@ -80,7 +80,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     }
   };
 
-  /** Saves a partition's changed agents; only once every transition they caused is on the bus. */
+  /** Saves a partition's changed agents, but only once every transition they caused is on the bus. */
   const checkpoint = async (partition: number, state: PartitionState): Promise<void> => {
     if (state.lastOffset === undefined || state.replayUntil !== undefined || queue.size > 0) return;
     const changed = new Map<string, string>();
@@ -145,6 +145,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
       for (const record of records) {
         const state = partitions.get(record.partition);
         if (!state) continue;
+        // The bus redelivers a batch after this handler fails, such as when its transitions
+        // were not published. Its samples are in the windows already, and the queue keeps the transitions.
+        if (state.lastOffset !== undefined && BigInt(record.offset) <= BigInt(state.lastOffset)) continue;
         const batch = decode(record, logger);
         if (batch) {
           const replay = state.replayUntil !== undefined && BigInt(record.offset) <= state.replayUntil;
@@ -184,7 +187,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     if (isBehind() || replaying() > 0) {
       if (heldSince === undefined) {
         heldSince = clock.now();
-        logger.warn({ lag: subscription?.lag() }, 'processor is behind the bus; holding dead-man alerts');
+        logger.warn({ lag: subscription?.lag(), replayingPartitions: replaying() }, 'processor is behind the bus; holding dead-man alerts');
       }
     } else {
       if (heldSince !== undefined) logger.info({ heldForMs: clock.now() - heldSince }, 'processor caught up; dead-man alerts resume');

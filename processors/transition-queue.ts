@@ -5,8 +5,9 @@ import type { AlertEvent } from '../pipeline/messages/alert-event.js';
 /**
  * Publishes alert transitions to the alerts topic one call at a time, in the
  * order they were made, keeping those that failed for the next call. When
- * the bus does not take them, the caller's batch is redelivered; the engine
- * then ignores the repeated samples and this queue publishes what it kept.
+ * the bus does not take them, the processor's handler fails and the bus
+ * redelivers its batch. The processor skips the records it handled already,
+ * and this queue publishes what it kept.
  */
 export class TransitionQueue {
   private pending: AlertEvent[] = [];
@@ -28,7 +29,7 @@ export class TransitionQueue {
     return this.flush();
   }
 
-  /** Publishes everything queued; rejects, keeping the queue, when the bus does not take it. */
+  /** Publishes everything queued. Rejects when the bus does not take it, and keeps the queue for the next call. */
   flush(): Promise<void> {
     const run = this.tail.catch(() => undefined).then(() => this.send());
     this.tail = run;

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { duration } from '../../pipeline/config/fields.js';
 
 /**
- * The likelihood stage: how unusual the recent rate of large z-scores is
- * against the series' own longer history (see likelihood.ts). `false` turns
- * it off, so the score rests on the z-score of each sample alone.
+ * Settings of the likelihood stage, which scores how unusual the recent rate
+ * of large z-scores is against the series' own longer history (see
+ * likelihood.ts). `false` turns it off, so the score rests on the z-score of
+ * each sample alone.
  */
 export const likelihoodConfigSchema = z
   .strictObject({
@@ -12,11 +13,11 @@ export const likelihoodConfigSchema = z
     average: duration({ min: 1 }).prefault('50m'),
     /** Half-life of the exponentially weighted mean and variance of the averages. */
     half_life: duration({ min: 1 }).prefault('14d'),
-    /** Averages the history must have taken in before the stage scores. */
+    /** Min number of averages the history must have taken in before the stage scores. */
     min_samples: z.number().int().min(1).default(100),
     /**
      * |z| at which a sample starts to count as evidence, and |z| at which it
-     * counts fully: the evidence rises linearly from 0 to 1 between them.
+     * counts fully. The evidence rises linearly from 0 to 1 between them.
      */
     ramp: z
       .tuple([z.number().min(0), z.number().min(0)])
@@ -41,16 +42,16 @@ export const outlierConfigSchema = z
     /** Event-time length of the sliding window that the z-score is computed over. */
     window: duration({ min: 1 }).prefault('3d12h'),
     /**
-     * `robust` only: the largest ratio of the robust |z| to the classical |z| over
+     * `robust` only: the max ratio of the robust |z| to the classical |z| over
      * the same window. The MAD collapses when many samples share a value (a flat
      * baseline with bursts), which makes every excursion look extreme.
      */
     robust_cap: z.number().min(1).default(1.5),
-    /** Earlier samples the window must hold before a sample is scored; samples before that score 0. */
+    /** Min number of earlier samples the window must contain before a sample is scored. Until then samples score 0. */
     min_samples: z.number().int().min(2).default(30),
     /** Score at or above which a sample is an outlier, in (0, 1]. */
     threshold: z.number().gt(0).max(1).default(0.65),
-    /** After an outlier, later samples within this event time score 0; `0s` turns it off. */
+    /** Event time after an outlier during which later samples score 0. `0s` turns it off. */
     suppress: duration({ min: 0 }).prefault('12h'),
     likelihood: z.union([z.literal(false), likelihoodConfigSchema]).prefault({}),
   })

@@ -14,7 +14,7 @@ function noise(seed = 1): () => number {
   };
 }
 
-/** Feeds `count` noisy samples around `level`, one minute apart from `start`; returns the time after the last. */
+/** Feeds `count` noisy samples around `level`, one minute apart from `start`, and returns the time after the last. */
 function feedNoise(detector: OutlierDetector, start: number, count: number, level = 100, next = noise()): number {
   for (let index = 0; index < count; index++) detector.update(start + index * MINUTE, level + next());
   return start + count * MINUTE;
@@ -59,7 +59,7 @@ t.test('zscore variant flags a spike', async (t) => {
   t.ok(spike.zscore > 10, `spike z-score ${spike.zscore}`);
 });
 
-t.test('suppress silences outliers after one', async (t) => {
+t.test('suppress zeroes scores after an outlier', async (t) => {
   const detector = createOutlierDetector({ suppress: '1h' });
   let now = feedNoise(detector, 0, 2000);
   t.ok(detector.isOutlier(detector.update(now, 110)), 'first spike');
@@ -118,7 +118,7 @@ t.test('robust variant matches median and MAD', async (t) => {
 });
 
 t.test('robust variant caps a collapsed MAD', async (t) => {
-  // 60% of the samples equal 50 and the rest spread from 40 to 60: the MAD is 0.
+  // 60% of the samples equal 50 and the rest spread from 40 to 60, so the MAD is 0.
   const detector = createOutlierDetector({ variant: 'robust', min_samples: 10, likelihood: false, window: '1d' });
   const next = noise(3);
   for (let index = 0; index < 500; index++) detector.update(index * MINUTE, index % 5 < 3 ? 50 : 50 + 10 * next());
@@ -132,7 +132,7 @@ t.test('robust variant caps a collapsed MAD', async (t) => {
 });
 
 t.test('robust variant caps at robust_cap', async (t) => {
-  // Most samples sit within ±0.1 of 50, a fifth spread to ±10: a small MAD and a large standard deviation.
+  // Most samples are within ±0.1 of 50 and a fifth spread to ±10, which gives a small MAD and a large standard deviation.
   const feed = (cap: number) => {
     const detector = createOutlierDetector({ variant: 'robust', robust_cap: cap, min_samples: 10, likelihood: false, window: '1d' });
     const next = noise(5);
@@ -146,7 +146,7 @@ t.test('robust variant caps at robust_cap', async (t) => {
 
   const uncapped = feed(1e6);
   t.ok(uncapped > 10 * classicalZ, `without a cap the robust z-score ${uncapped} dwarfs the classical ${classicalZ}`);
-  t.ok(Math.abs(feed(1.5) - 1.5 * classicalZ) < 1e-9, 'the cap holds it at 1.5 times the classical z-score');
+  t.ok(Math.abs(feed(1.5) - 1.5 * classicalZ) < 1e-9, 'the cap limits it to 1.5 times the classical z-score');
 });
 
 t.test('injected time runs a 30-day window', async (t) => {
@@ -163,7 +163,7 @@ t.test('injected time runs a 30-day window', async (t) => {
   const elapsedMs = performance.now() - started;
 
   const window = 30 * DAY;
-  t.ok(detector.size <= window / MINUTE + 50, `the window holds at most 30 days of samples, plus the average (${detector.size})`);
+  t.ok(detector.size <= window / MINUTE + 50, `the window contains at most 30 days of samples, plus the average (${detector.size})`);
   t.ok(outliers >= 1 && outliers <= 10, `the level shift is found a few times, not at every sample (${outliers})`);
   // The 1,000-level days left the window at day 40, so the spread is that of the noise again.
   const spike = detector.update(45 * DAY, 110);

@@ -8,14 +8,14 @@ export interface OutlierEvent {
   /** Event time of the sample, in milliseconds since the epoch. */
   ts: number;
   value: number;
-  /** Anomaly score in [0, 1); at or above the detector's threshold the sample is an outlier. */
+  /** Anomaly score in [0, 1). At or above the detector's threshold the sample is an outlier. */
   score: number;
-  /** The sample's z-score against the window; NaN when the sample was not scored. */
+  /** The sample's z-score against the window, or NaN when the sample was not scored. */
   zscore: number;
   variant: OutlierVariant;
 }
 
-/** Largest |z-score| reported; a value off a window of equal samples has an infinite one. */
+/** Max |z-score| reported. A value that differs from a window of equal samples has an infinite one. */
 export const MAX_ABS_ZSCORE = 1e6;
 
 /** Surprise, in decimal digits of tail probability, at which the score is 0.5. */
@@ -96,7 +96,7 @@ export class OutlierDetector {
     if (this.window.size - 1 < this.config.min_samples) return this.event(ts, value, 0, Number.NaN);
 
     const zscore = this.zscore();
-    // The tail approximation gives about 1e-8 above 1 at z = 0; the floor keeps equal samples at score 0.
+    // The tail approximation gives about 1e-8 above 1 at z = 0, so the floor keeps equal samples at score 0.
     let surprise = Math.max(0, -(log10UpperTail(Math.abs(zscore)) + LOG10_2));
     if (this.likelihood) surprise = Math.max(surprise, this.likelihood.update(ts, Math.abs(zscore)));
     let score = surprise / (surprise + SURPRISE_SCALE);
@@ -109,12 +109,12 @@ export class OutlierDetector {
     return this.event(ts, value, score, zscore);
   }
 
-  /** Tells whether an event of this detector is an outlier: its score is at or above the threshold. */
+  /** Returns whether an event of this detector is an outlier, that is, its score is at or above the threshold. */
   isOutlier(event: OutlierEvent): boolean {
     return event.score >= this.config.threshold;
   }
 
-  /** Samples held across the detector's windows, for memory accounting. */
+  /** Number of samples in the detector's windows, for memory accounting. */
   get size(): number {
     return this.window.size + (this.fallback?.size ?? 0) + (this.likelihood?.size ?? 0);
   }
@@ -126,7 +126,7 @@ export class OutlierDetector {
     this.fallback?.advance(ts);
   }
 
-  /** Returns the newest sample's z-score, clamped to ±MAX_ABS_ZSCORE; 0 when the window's spread is 0. */
+  /** Returns the newest sample's z-score, clamped to ±MAX_ABS_ZSCORE, or 0 when the window's spread is 0. */
   private zscore(): number {
     if (this.fallback === undefined) return leaveOneOut(this.window);
     const classical = leaveOneOut(this.fallback);
@@ -147,7 +147,7 @@ export class OutlierDetector {
  *
  * With n samples and t the z-score of the newest one against all n
  * (population standard deviation), the z-score u against the other n - 1 is
- * u = t * sqrt(n / (n - 1 - t^2)); |t| never exceeds sqrt(n - 1). The bound
+ * u = t * sqrt(n / (n - 1 - t^2)), and |t| never exceeds sqrt(n - 1). The bound
  * is reached exactly when the other samples are all equal and the newest differs,
  * where u is infinite and is clamped. Returns 0 when all n samples are equal.
  */
@@ -162,8 +162,8 @@ function leaveOneOut(window: SlidingWindow): number {
 }
 
 /**
- * Creates a detector from a configuration as written (durations as text);
- * omitted fields take their defaults. Throws the ZodError of an invalid one.
+ * Creates a detector from a configuration as written (durations as text).
+ * Omitted fields take their defaults. Throws a ZodError for an invalid one.
  */
 export function createOutlierDetector(input: OutlierConfigInput = {}): OutlierDetector {
   return new OutlierDetector(outlierConfigSchema.parse(input));

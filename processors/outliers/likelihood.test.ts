@@ -13,7 +13,7 @@ function feed(target: LikelihoodStage, start: number, values: readonly number[])
   return values.map((value, index) => target.update(start + index * MINUTE, value));
 }
 
-/** A deterministic |z| sequence below the ramp: no evidence. */
+/** Returns a deterministic |z| sequence below the ramp, which adds no evidence. */
 const quiet = (count: number) => Array.from({ length: count }, (_, index) => (index % 7) / 7);
 
 t.test('likelihood stage waits for min_samples', async (t) => {
@@ -26,7 +26,7 @@ t.test('likelihood stage flags a burst', async (t) => {
   const target = stage();
   feed(target, 0, quiet(500));
   const burst = feed(target, 500 * MINUTE, [6, 6, 6]);
-  // One full-evidence sample in a 10-sample average is 0.1 above a mean of 0, at the 0.017 floor: about 5.9 sigma.
+  // One full-evidence sample in a 10-sample average is 0.1 above a mean of 0. At the 0.017 floor that is about 5.9 sigma.
   t.ok(burst[0]! > 8, `first sample of the burst: ${burst[0]}`);
   t.ok(burst[2]! > burst[0]!, 'the surprise grows while the burst lasts');
 });
@@ -35,7 +35,7 @@ t.test('likelihood stage adapts to bursty history', async (t) => {
   const quietStage = stage();
   feed(quietStage, 0, quiet(2000));
   const burstyStage = stage();
-  // Full evidence at every 20th sample: bursts are routine for this series.
+  // Full evidence at every 20th sample makes bursts routine for this series.
   feed(burstyStage, 0, Array.from({ length: 2000 }, (_, index) => (index % 20 === 0 ? 6 : 0)));
 
   const [quietSurprise] = feed(quietStage, 2000 * MINUTE, [6]);
@@ -52,7 +52,7 @@ t.test('likelihood stage ignores evidence below the ramp', async (t) => {
 
 t.test('likelihood stage forgets with its half-life', async (t) => {
   const target = stage({ half_life: '1h' });
-  // Bursty for a day, then quiet for two days: 48 half-lives forget the bursts.
+  // Bursty for a day, then quiet for two days, which is 48 half-lives, enough to forget the bursts.
   feed(target, 0, Array.from({ length: 1440 }, (_, index) => (index % 20 === 0 ? 6 : 0)));
   feed(target, 1440 * MINUTE, quiet(2880));
   const [surprise] = feed(target, 4320 * MINUTE, [6]);

@@ -17,9 +17,10 @@ import { log10UpperTail } from './normal.js';
  * 4. a joins that mean and variance.
  *
  * A series whose z-scores are often large (bursty counts) thus needs more
- * evidence than a quiet one. Nupic re-estimates a Gaussian over the last 8640
- * averages every 100 samples. The weighted moments here keep three numbers
- * instead of a window of history, and they update at every sample.
+ * evidence than a quiet one. By default nupic's AnomalyLikelihood re-estimates
+ * its Gaussian from the last 8640 scores every 100 samples. The weighted
+ * moments here keep three numbers instead of a window of history, and they
+ * update at every sample.
  *
  * Memory: the `average` window (16 bytes per sample in it) and a few numbers.
  */
@@ -32,7 +33,7 @@ export class LikelihoodStage {
   private readonly average: SlidingWindow;
   private mean = 0;
   private variance = 0;
-  /** Averages taken into the mean and variance. */
+  /** Number of averages taken into the mean and variance. */
   private count = 0;
   private lastTs = Number.NEGATIVE_INFINITY;
 
@@ -65,7 +66,7 @@ export class LikelihoodStage {
     return surprise;
   }
 
-  /** Samples held in the average window, for memory accounting. */
+  /** Number of samples in the average window, for memory accounting. */
   get size(): number {
     return this.average.size;
   }

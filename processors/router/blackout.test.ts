@@ -38,7 +38,7 @@ for (const [zone, springForward, fallBack, offsets] of [
   const utc = (day: string, hour: number, offset: number): number => at(`${day}T00:00:00Z`) + (hour - offset) * 3_600_000;
 
   t.test(`blackout nightly window in ${zone} spring-forward week`, async (t) => {
-    // 22:00 to 06:00 every night; clocks skip an hour in the night after the Saturday.
+    // 22:00 to 06:00 every night. Clocks skip an hour in the night after the Saturday.
     const nightly = window({ time_zone: zone, weekly: [{ start: '22:00', end: '06:00' }] });
     const saturday = at(`${springForward}T00:00:00Z`) - 86_400_000;
     const saturdayDay = new Date(saturday).toISOString().slice(0, 10);
@@ -67,7 +67,7 @@ for (const [zone, springForward, fallBack, offsets] of [
   });
 
   t.test(`blackout inside the skipped hour in ${zone}`, async (t) => {
-    // 02:15 to 02:45 does not exist on the spring-forward day: the clock shows neither.
+    // The clock never shows 02:15 to 02:45 on the spring-forward day.
     const skipped = window({ time_zone: zone, weekly: [{ days: ['sun'], start: '02:15', end: '02:45' }] });
     const gapEnd = utc(springForward, 3, offsets.summer);
     t.equal(skipped.activeUntil(gapEnd - 60_000), undefined, 'inactive before the change');
@@ -80,7 +80,7 @@ for (const [zone, springForward, fallBack, offsets] of [
   });
 
   t.test(`blackout inside the repeated hour in ${zone}`, async (t) => {
-    // In New York 01:00-02:00 repeats; in Berlin 02:00-03:00 does.
+    // In New York the hour 01:00-02:00 repeats, in Berlin 02:00-03:00.
     const hour = zone === 'Europe/Berlin' ? 2 : 1;
     const text = (minute: number): string => `${String(hour).padStart(2, '0')}:${minute}`;
     const repeated = window({ time_zone: zone, weekly: [{ days: ['sun'], start: text(15), end: text(45) }] });
@@ -101,7 +101,7 @@ t.test('blackout once range in local time', async (t) => {
 
 t.test('blackout touching ranges count as one', async (t) => {
   const weekend = window({ time_zone: 'Europe/Berlin', weekly: [{ days: ['sat'], start: '00:00', end: '24:00' }, { days: ['sun'], start: '00:00', end: '24:00' }] });
-  // Saturday 2026-03-07 10:00 Berlin; the weekend ends Monday 00:00 Berlin, 23:00Z Sunday.
+  // Saturday 2026-03-07 10:00 Berlin. The weekend ends Monday 00:00 Berlin, which is 23:00Z Sunday.
   t.equal(iso(weekend.activeUntil(at('2026-03-07T09:00:00Z'))), '2026-03-08T23:00:00.000Z');
 });
 

@@ -21,11 +21,13 @@ function offsetMs(ms: number, zone: string): number {
 }
 
 /**
- * The first instant at which the wall clock in `zone` reads `local` or later.
- * A time that occurs twice when clocks go back maps to its first occurrence.
- * A time that clocks skip when they go forward maps to the end of the gap
- * (02:30 on a spring-forward night in Europe/Berlin is 03:00 CEST). Assumes
- * at most one offset change within a day either side, true of every IANA zone.
+ * Returns the first instant at which the wall clock in `zone` reads `local`
+ * or later. A time that occurs twice when clocks go back maps to its first
+ * occurrence. A time that clocks skip when they go forward maps to the end of
+ * the gap (02:30 on a spring-forward night in Europe/Berlin is 03:00 CEST).
+ * Assumes at most one offset change within a day before or after `local`.
+ * Every zone in Node's time zone data meets that from 1990 to 2040, checked
+ * in 6-hour steps.
  */
 export function instantOfLocal(local: LocalDateTime, zone: string): number {
   const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second ?? 0);
@@ -121,7 +123,7 @@ export class BlackoutWindow {
   activeUntil(now: number): number | undefined {
     let end = this.rangeEndAt(now);
     if (end === undefined) return undefined;
-    // Follow touching ranges, such as Saturday 00:00-24:00 then Sunday 00:00-24:00, for at most 400 hops (over a year of daily ranges).
+    // Follow touching ranges, such as Saturday 00:00-24:00 then Sunday 00:00-24:00, for max 400 hops (more than a year of daily ranges).
     for (let hops = 0; hops < 400; hops++) {
       const next = this.rangeEndAt(end);
       if (next === undefined || next <= end) break;

@@ -31,7 +31,7 @@ const matcherText = z.string().transform((text, context): Matcher => {
 
 valueHints.add(matcherText, { expected: `a matcher written as text, such as 'env="prod"' or 'region=~"eu-.*"'` });
 
-/** `group_by` label names; `...` alone groups by every label, so each alert is its own group. */
+/** `group_by` label names. `...` groups by every label, so each alert is its own group. */
 const groupBy = z.array(
   z.string().refine((label) => label === '...' || LABEL.test(label), {
     error: (issue) => `invalid label name ${describeValue(issue.input)}; use a label or tag name such as alertname, or "..." to group by every label`,
@@ -68,7 +68,7 @@ export interface RouteConfig {
 
 export const routeSchema: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
   z.strictObject({
-    /** Route name shown in group keys and decisions. The route's position (`0.1`) is used when absent. */
+    /** Route name shown in group keys and decisions. The route's position (`0.1`) is used when absent or taken by an earlier route. */
     name: name.optional(),
     /** Every matcher must match the alert's labels and tags. */
     matchers: z.array(matcherText).default([]),
@@ -169,6 +169,9 @@ export const flappingSchema = z
 export type FlappingConfig = z.output<typeof flappingSchema>;
 
 /**
+ * Router configuration: the routing tree, blackout windows, inhibit rules,
+ * flapping detection, silences and the flush interval.
+ *
  * ```yaml
  * router:
  *   default_receivers: [console]

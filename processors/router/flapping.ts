@@ -21,18 +21,24 @@ export interface FlappingObservation {
   track: AlertTrack;
   /** Set while the alert flaps. */
   status?: FlappingStatus;
-  /** Whether the transition was seen before or is older than the last one seen. `replayDetail` names which. */
+  /** True when the transition was seen before or is older than the last one seen. `replayDetail` names which. */
   replay: boolean;
   replayDetail?: string;
 }
 
-/** Keys remembered per fingerprint: enough for the transitions a processor re-derives after a rebalance. */
+/**
+ * Max keys remembered per fingerprint. Replays older than the last transition seen are
+ * recognised by their event time, so the keys only need to cover transitions at that same time.
+ */
 const RECENT_KEYS = 32;
 
 /**
- * Counts an alert's state changes over event time. An alert that changes
- * state more than `max_changes` times within `window` flaps until it has not
- * changed for `settle_after`. The function is pure, so the router stores the returned track.
+ * Counts an alert's state changes over event time and returns the new track
+ * and flapping status. An alert that changes state more than `max_changes`
+ * times within `window` flaps until it has not changed for `settle_after`.
+ * A transition seen before, or older than the last one, is marked as a
+ * replay and leaves the track as it was. The function is pure, so the router
+ * stores the returned track.
  */
 export function observeFlapping(previous: AlertTrack | undefined, event: AlertEvent, config: FlappingConfig): FlappingObservation {
   const key = idempotencyKey(event);

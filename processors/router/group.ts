@@ -14,7 +14,7 @@ export interface GroupMeta {
   groupLabels: Record<string, string>;
   /** Router time of the group's first alert, ms since epoch. */
   createdAt: number;
-  /** When the group is next flushed, ms since epoch. */
+  /** Router time of the group's next flush, ms since epoch. */
   nextFlushAt: number;
   /** Router time of the group's last notification. */
   lastNotifiedAt?: number;
@@ -25,16 +25,16 @@ export interface GroupMeta {
 /** One alert of a group as stored: its latest transition and what was last notified to the receiver. */
 export interface AlertEntry {
   event: AlertEvent;
-  /** The latest transition has no decision that settles it yet: it waits for a flush. */
+  /** True while the latest transition waits for the flush that decides it. */
   pending: boolean;
   /** The state and router time of the last notification that carried the alert to this receiver. */
   notified?: { state: AlertState; at: number };
-  /** Reason and ids of the suppression already logged for the latest transition, so a suppressed alert is logged once per reason. */
+  /** Reason and ids of the suppression already logged for the latest transition, so a suppressed alert is logged once per suppression. */
   suppressed?: string;
   /** The last suppression of the alert, named in the decision of a resolution that is dropped because its firing was never notified. */
   lastSuppression?: Pick<Suppression, 'reason' | 'silenceId' | 'blackoutWindow' | 'inhibitedBy' | 'detail'>;
   flapping?: FlappingStatus;
-  /** The flapping notification of the current flapping episode was sent. */
+  /** True once the flapping notification of the current flapping episode was sent. */
   flapNotified?: boolean;
 }
 
@@ -103,7 +103,7 @@ export interface FlushResult {
   decisions: Decision[];
   changed: Map<string, AlertEntry>;
   removed: string[];
-  /** Whether the group has no alerts left and can be deleted. */
+  /** True when the group has no alerts left and can be deleted. */
   empty: boolean;
 }
 
@@ -235,7 +235,7 @@ export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEn
     }
   }
 
-  // A firing alert is due for its repeat. A suppressed flapping alert wakes the group when it settles (set above).
+  // Notified and carried firing alerts wake the group when their repeat is due. A suppressed flapping alert wakes it when it settles (set above).
   for (const entry of [...notify.map((item) => item.entry), ...carried]) {
     if (entry.event.state === 'firing' && entry.notified) wakeAt = Math.min(wakeAt, entry.notified.at + route.repeatIntervalMs);
   }
@@ -247,11 +247,12 @@ export function flushGroup(meta: GroupMeta, entries: ReadonlyMap<string, AlertEn
 }
 
 /**
- * The idempotency key of a group notification: a hash of the group key, the
- * receiver, the group's notification sequence and the sorted idempotency
- * keys of the alerts it carries. A flush repeated after a crash, before the
- * new sequence was stored, builds the same key, so the notifier drops it.
- * The next notification of the group has the next sequence and so a new key.
+ * Builds the idempotency key of a group notification by hashing the group
+ * key, the receiver, the group's notification sequence and the sorted
+ * idempotency keys of the alerts it carries. A flush repeated after a crash,
+ * before the new sequence was stored, builds the same key, so the notifier
+ * drops it. The next notification of the group has the next sequence and so
+ * a new key.
  */
 export function notificationKey(groupKey: string, receiver: string, sequence: number, alerts: readonly AlertEvent[]): string {
   const hash = createHash('sha256');

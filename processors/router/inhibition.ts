@@ -16,9 +16,9 @@ export interface InhibitionSource {
  * values for every `equal` label (a label missing from both counts as
  * equal, as in Alertmanager). An alert never inhibits itself.
  *
- * The sources are every firing alert that matches some rule's source
- * matchers; the router records them as transitions arrive and hands the
- * current set to `setSources` before each flush.
+ * The sources are the firing alerts that match some rule's source matchers.
+ * The router records them as transitions arrive and passes the current set
+ * to `setSources` before each flush.
  */
 export class InhibitionStage implements MuteStage {
   readonly name = 'inhibition';
@@ -26,7 +26,7 @@ export class InhibitionStage implements MuteStage {
 
   constructor(private readonly rules: readonly InhibitRule[]) {}
 
-  /** Whether a transition is a source to record: a firing alert matching some rule's source matchers. */
+  /** Returns whether the router must record a transition as a source, that is, a firing alert that matches some rule's source matchers. */
   isSource(event: AlertEvent): boolean {
     if (event.state !== 'firing') return false;
     const labels = alertLabelSet(event);

@@ -163,7 +163,7 @@ t.test('router routes by matchers with continue', async (t) => {
   t.same(byReceiver, { dba: ['db-1'], pager: ['db-1'], oncall: ['web-1'] });
 });
 
-t.test('router silenced alert is logged with the silence id', async (t) => {
+t.test('router silences an alert until ends_at', async (t) => {
   const h = await harness(t, routerConfig({ group_wait: '0s', group_interval: '1m' }));
   const silence = await h.silences.create({ matchers: [{ name: 'agent', operator: '=', value: 'web-1' }], startsAt: T0, endsAt: T0 + 120_000, createdBy: 'alice', comment: 'reboot' });
   await h.publish([transition('web-1', 'firing', T0), transition('web-2', 'firing', T0)]);
@@ -179,7 +179,7 @@ t.test('router silenced alert is logged with the silence id', async (t) => {
   t.same(reasonsOf(h.decisions, 'HighCPU-web-1'), ['silenced', 'first_notification']);
 });
 
-t.test('router inhibits warnings of an agent with a critical alert', async (t) => {
+t.test('router critical alert inhibits warnings', async (t) => {
   const config = routerConfig({
     group_wait: '0s',
     group_by: ['agent'],
@@ -196,8 +196,8 @@ t.test('router inhibits warnings of an agent with a critical alert', async (t) =
   t.equal(inhibited?.inhibitedBy, down.fingerprint);
 });
 
-t.test('router delivers firing alerts when a blackout ends', async (t) => {
-  // T0 is Monday 12:00 UTC, 13:00 in Berlin; the window ends at 14:00 Berlin time.
+t.test('router delivers firing alerts after blackout', async (t) => {
+  // T0 is Monday 12:00 UTC, which is 13:00 in Berlin. The window ends at 14:00 Berlin time.
   const config = routerConfig({
     group_wait: '0s',
     blackouts: ['lunch'],
@@ -246,7 +246,7 @@ t.test('router sends one flapping notification', async (t) => {
   t.match(h.decisions.at(-1)!.detail, /settled after flapping/);
 });
 
-// Nightly 22:00-06:00 windows over the nights clocks change; the window ends at 06:00 local time, after 7 or 9 hours.
+// Nightly 22:00-06:00 windows over the nights when clocks change. The window ends at 06:00 local time, after 7 or 9 hours.
 for (const [zone, firedAt, endsAt] of [
   ['Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T04:00:00Z'],
   ['Europe/Berlin', '2026-10-24T23:00:00Z', '2026-10-25T05:00:00Z'],
@@ -263,9 +263,9 @@ for (const [zone, firedAt, endsAt] of [
     await h.publish([transition('web-1', 'firing', Date.parse(firedAt))]);
     await h.advance(1);
     t.equal(h.notifications.length, 0, 'held during the night');
-    const held = h.decisions.find((decision) => decision.reason === 'blackout_window');
-    t.equal(held?.blackoutWindow, 'nights');
-    t.match(held?.detail, `active until ${new Date(Date.parse(endsAt)).toISOString()}`);
+    const blackoutDecision = h.decisions.find((decision) => decision.reason === 'blackout_window');
+    t.equal(blackoutDecision?.blackoutWindow, 'nights');
+    t.match(blackoutDecision?.detail, `active until ${new Date(Date.parse(endsAt)).toISOString()}`);
 
     await h.clock.set(Date.parse(endsAt) - 1);
     await h.router.flushDue();
@@ -287,7 +287,7 @@ t.test('router drops a repeated firing as duplicate', async (t) => {
   await h.publish([transition('web-1', 'resolved', T0 + 10_000, { activeAt: T0 })]);
   await h.publish([transition('web-1', 'firing', T0 + 20_000)]);
   await h.advance(60_000);
-  t.equal(h.notifications.length, 1, 'nothing new to tell');
+  t.equal(h.notifications.length, 1, 'nothing new to notify');
   const duplicates = h.decisions.filter((decision) => decision.reason === 'duplicate');
   t.same(
     duplicates.map((decision) => decision.state),
@@ -305,7 +305,7 @@ t.test('flushCutoff follows the read position', async (t) => {
   t.equal(flushCutoff(T0, { records: 40, lastHandledTimestamp: 0 }), T0 - MAX_LAG_WAIT_MS, 'at most MAX_LAG_WAIT_MS behind');
 });
 
-t.test('router behind holds a due group', async (t) => {
+t.test('router behind delays a due group', async (t) => {
   const h = await harness(t, routerConfig({ group_wait: '30s' }));
   await h.publish([transition('web-1', 'firing', T0)]);
 

@@ -70,3 +70,22 @@ t.test('routing group_by ... makes one group per alert', async (t) => {
   const b = transition('web-2', 'firing', 0);
   t.not(perAlert.assign(a, alertLabelSet(a))[0]!.groupId, perAlert.assign(b, alertLabelSet(b))[0]!.groupId);
 });
+
+t.test('routing keeps route ids unique', async (t) => {
+  const clashing = new RouteTree(
+    routerConfig({
+      routes: [
+        { name: 'web', matchers: ['role=web'] },
+        { name: 'web', matchers: ['role=api'] },
+        { name: '3', matchers: ['role=db'] },
+        { matchers: ['role=cache'] },
+      ],
+    }),
+  );
+  t.same(
+    clashing.root.children.map((route) => route.id),
+    ['web', '1', '3', '3#'],
+    'a repeated name falls back to the position, a taken position gets #',
+  );
+  t.equal(clashing.get('3#')!.matchers[0]!.value, 'cache');
+});

@@ -5,7 +5,7 @@ import type { RouteConfig, RouterConfig } from './config.js';
 
 /** A route with every inherited setting filled in. */
 export interface ResolvedRoute {
-  /** The route's name, else its position: `root`, `0`, `0.1`. */
+  /** The route's name, else its position (`root`, `0`, `0.1`), which also replaces a repeated name. */
   id: string;
   matchers: Matcher[];
   continue: boolean;
@@ -95,8 +95,9 @@ export class RouteTree {
         blackouts: config.blackouts ?? parent.blackouts,
         children: [],
       };
-      // A duplicate name would merge two routes' groups, so the position keeps them apart.
-      if (this.byId.has(route.id)) route.id = position;
+      // Two routes with one id would share groups. A repeated name falls back to the
+      // route's position, and a position that a name such as `1` took gets a `#`, which names cannot contain.
+      if (this.byId.has(route.id)) route.id = this.byId.has(position) ? `${position}#` : position;
       this.byId.set(route.id, route);
       route.children = this.resolveChildren(config.routes, route, `${position}.`);
       return route;

@@ -5,10 +5,11 @@ import type { SilenceStore } from '../../pipeline/state/silence-store.js';
 import type { MuteStage, StagedAlert, Suppression } from './stage.js';
 
 /**
- * Suppresses alerts that an active silence matches. The silences are read
- * from the silence store at most once per `refreshMs`; `refresh` is called
- * before each round of flushes. When a read fails, the last silences read
- * stay in force and the failure is logged.
+ * Suppresses alerts that an active silence matches. The router calls
+ * `refresh` before each round of flushes, and it rereads the silence store
+ * once `refreshMs` has passed since the last successful read. When a read
+ * fails, the failure is logged, the silences read before stay in force and
+ * the next `refresh` tries again.
  */
 export class SilenceStage implements MuteStage {
   readonly name = 'silences';
@@ -22,7 +23,7 @@ export class SilenceStage implements MuteStage {
     private readonly logger: Logger,
   ) {}
 
-  /** Rereads the silences when the last read is older than the refresh interval. */
+  /** Rereads the silences when the last successful read is at least `refreshMs` old. */
   async refresh(): Promise<void> {
     const now = this.clock.now();
     if (now - this.readAt < this.refreshMs) return;

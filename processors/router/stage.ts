@@ -1,7 +1,7 @@
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
 import type { ResolvedRoute } from './routing.js';
 
-/** Flapping status of an alert when it last changed, copied into each group that holds it. */
+/** Flapping status of an alert as of its latest state change, copied into each group that contains the alert. */
 export interface FlappingStatus {
   /** Event time at which the alert started flapping, ms since epoch. */
   since: number;
@@ -19,14 +19,14 @@ export interface StagedAlert {
   flapping?: FlappingStatus;
 }
 
-/** Why a stage held back an alert; `reason` is the decision reason it is logged under. */
+/** A stage's reason for holding back an alert. `reason` is the decision reason that the alert is logged under. */
 export interface Suppression {
   reason: 'inhibited' | 'silenced' | 'blackout_window' | 'flapping';
   silenceId?: string;
   blackoutWindow?: string;
   inhibitedBy?: string;
   detail: string;
-  /** When the suppression ends by itself (the end of a blackout, a flapping alert's settle time), ms since epoch. */
+  /** Time at which the suppression ends by itself (the end of a blackout, a flapping alert's settle time), ms since epoch. */
   until?: number;
 }
 

@@ -51,7 +51,7 @@ export interface AgentState {
   tags: Record<string, string>;
   /** Newest sample time seen from this agent: the event time at which its rules are evaluated. */
   watermark: number;
-  /** Gateway receive time of the agent's first batch; absent(metric, w) counts a metric it never sent from here. */
+  /** Gateway receive time of the agent's first batch. absent(metric, w) counts a metric the agent never sent from this time. */
   firstReceivedAt: number;
   /** Gateway receive time of the agent's newest batch. */
   lastReceivedAt: number;
@@ -59,11 +59,11 @@ export interface AgentState {
   seriesByMetric: Map<string, SeriesState[]>;
   /** Rules without an anchor, evaluated once per agent, with the agent's instance of each. */
   unanchored: AnchoredRule[];
-  /** When each rule that reads absent() must next be evaluated for this agent; one entry per such rule. */
+  /** Next evaluation time of each rule that reads absent() for this agent, one entry per such rule. */
   absentDeadlines: AbsentDeadline[];
 }
 
-/** The next moment an absent() rule could start to hold for an agent. */
+/** Deadline-queue entry for the next moment an absent() rule could start to hold for an agent. */
 export interface AbsentDeadline extends Deadline {
   agent: AgentState;
   rule: RuntimeRuleRef;

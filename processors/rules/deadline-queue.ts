@@ -1,11 +1,11 @@
-/** An entry of a DeadlineQueue; `index` is its position in the heap, -1 when it is not queued. */
+/** An entry of a DeadlineQueue. `index` is its position in the heap, -1 when it is not queued. */
 export interface Deadline {
   deadline: number;
   index: number;
 }
 
 /**
- * A binary min-heap of deadlines whose entries know their own position, so
+ * A binary min-heap of deadlines whose entries store their own position, so
  * that moving or removing one costs O(log n). One queue serves every agent's
  * dead-man deadline, where one timer per agent would not scale to a million
  * agents.

@@ -193,7 +193,7 @@ t.test('RuleEngine dead-man for 1000 agents', async (t) => {
   const silent = new Set(agents.slice(0, 10));
   const transitions: AlertEvent[] = [];
 
-  // Every agent reports every 10 s for 5 minutes; ten stop after the first minute.
+  // Every agent reports every 10 s for 5 minutes, and ten of them stop after the first minute.
   for (let seconds = 0; seconds <= 300; seconds += 10) {
     await clock.set(T0 + seconds * SECOND);
     for (const agentId of agents) {
@@ -208,7 +208,7 @@ t.test('RuleEngine dead-man for 1000 agents', async (t) => {
   t.same(new Set(firing.map((event) => event.agentId)), silent);
   t.equal(firing[0]!.at, T0 + 120 * SECOND, 'a minute after the last batch');
 
-  // They come back: each resolves once.
+  // The ten agents come back, and each of their alerts resolves once.
   await clock.advance(10 * SECOND);
   for (const agentId of silent) transitions.push(...engine.observe({ ...batch(agentId, clock.now(), { cpu_usage: 1 }), receivedAt: clock.now() }));
   transitions.push(...engine.tick());
@@ -300,7 +300,7 @@ t.test('RuleEngine z-score outliers with minimum samples', async (t) => {
       for (const event of engine.observe(batch('web-1', T0 + i * 10 * SECOND, { latency_ms: value }))) states.push(`${i}:${event.state}:${event.value.toFixed(1)}`);
     };
 
-    // A spike at the 10th sample is not scored: the window holds fewer than 20.
+    // A spike at the 10th sample is not scored, because the window contains fewer than 20 samples.
     for (let i = 0; i < 9; i++) feed(i, 10 + (i % 3));
     feed(9, 500);
     t.same(states, [], `${fn}: no score before 20 samples`);

@@ -22,17 +22,18 @@ export interface RuleEngineOptions {
   /**
    * How long a series may go without a sample before it is forgotten: its
    * firing alerts resolve and its windows are freed. Until then a silent
-   * series keeps its alert state. Infinity keeps series for ever.
+   * series keeps its alert state. Infinity keeps series forever.
    */
   stalenessMs?: number;
-  /** Processing clock for absent() and staleness; the system clock unless given. */
+  /** Processing clock for absent() and staleness. Defaults to the system clock. */
   clock?: Clock;
 }
 
 export interface ObserveOptions {
   /**
-   * Feeds windows and last-seen times without evaluating rules: a processor
-   * replays records its checkpoint already covers to rebuild windows.
+   * When true, feeds windows and last-seen times without evaluating rules.
+   * A processor sets it to rebuild windows from records that its checkpoint
+   * already covers.
    */
   replay?: boolean;
 }
@@ -167,10 +168,10 @@ export class RuleEngine {
   }
 
   /**
-   * Evaluates the absent() rules of the agents whose deadline has come, and
-   * forgets series that went stale; both on the processing clock. Call it
-   * every second or so, and not while the processor is behind the bus:
-   * batches still queued there would show the agents as silent.
+   * Evaluates the absent() rules of the agents whose deadline has come and
+   * drops the series that went stale, both on the processing clock. Call it
+   * every second or so, but not while the processor is behind the bus,
+   * because batches still queued there would make the agents look silent.
    */
   tick(): AlertEvent[] {
     this.processingNow = this.clock.now();
@@ -190,7 +191,7 @@ export class RuleEngine {
     return events;
   }
 
-  /** The state of the given agents, for a checkpoint; unknown ids are skipped. */
+  /** Returns the state of the given agents for a checkpoint. Unknown ids are skipped. */
   snapshot(agentIds: Iterable<string>): AgentSnapshot[] {
     const snapshots: AgentSnapshot[] = [];
     for (const agentId of agentIds) {
@@ -376,9 +377,9 @@ export class RuleEngine {
   }
 
   /**
-   * After a deadline's evaluation: a pending alert is due again when its
-   * duration ends; otherwise the next absent() window that has not ended
-   * yet. A rule that fired waits for the agent's next batch.
+   * Requeues a deadline after its evaluation. A pending alert is due again
+   * when its duration ends, otherwise the deadline is the next end of an
+   * absent() window. A rule that fired waits for the agent's next batch.
    */
   private rearmAfterEvaluation(entry: AbsentDeadline): void {
     const runtime = entry.rule as RuntimeRule;
@@ -393,7 +394,7 @@ export class RuleEngine {
     if (Number.isFinite(next)) this.deadlines.set(entry, next);
   }
 
-  /** The earliest end of one of the rule's absent() windows that lies after `after`. */
+  /** Returns the earliest end of the rule's absent() windows after `after`, or Infinity when none is. */
   private nextAbsentDeadline(agent: AgentState, runtime: RuntimeRule, after: number): number {
     let deadline = Number.POSITIVE_INFINITY;
     for (const compiled of runtime.resolve ? [runtime.condition, runtime.resolve] : [runtime.condition]) {

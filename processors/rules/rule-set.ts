@@ -13,7 +13,7 @@ export interface RuleSetOptions {
 
 export type RuleSetResult = { ok: true; rules: Rule[]; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
-/** Reads and checks every rule file and dead-man group; the set is usable only when none has an error. */
+/** Reads and checks every rule file and dead-man group. The set is usable only when none has an error. */
 export function loadRuleSet(options: RuleSetOptions): RuleSetResult {
   const files = options.files.length > 0 ? checkRuleFiles(options.files, { receivers: options.receivers, maxWindowMs: options.maxWindowMs }) : { rules: [], diagnostics: [], ok: true };
   const groups = deadmanRules(options.deadman, options.receivers);

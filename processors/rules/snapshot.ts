@@ -1,11 +1,11 @@
 import type { Phase } from './lifecycle.js';
 
 /**
- * What a processor checkpoints of one agent so that another replica, or the
- * same one after a crash, continues its alerts: last-seen times for the
+ * Checkpoint of one agent, from which another replica, or the same one after
+ * a crash, continues its alerts. It contains the last-seen times for the
  * dead-man's switch and the state of every alert instance whose condition
- * has held. Windows are not part of it; they are rebuilt by replaying the
- * bus. JSON-safe: times that are not known yet are null.
+ * has held. Windows are not part of it, because replaying the bus rebuilds
+ * them. Times that are not known yet are null, so the snapshot is JSON-safe.
  */
 export interface AgentSnapshot {
   agentId: string;
@@ -29,5 +29,5 @@ export interface InstanceSnapshot {
   sequence: number;
 }
 
-/** Converts a time that may be -Infinity or NaN to JSON-safe null. */
+/** Returns the number, or null when it is not finite (-Infinity, NaN), which JSON cannot carry. */
 export const toSnapshotTime = (value: number): number | null => (Number.isFinite(value) ? value : null);

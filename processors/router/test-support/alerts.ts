@@ -4,7 +4,7 @@ import { routerConfigSchema, type RouterConfig } from '../config.js';
 /** 2026-03-02T12:00:00Z, a Monday. */
 export const T0 = Date.parse('2026-03-02T12:00:00Z');
 
-/** A transition of rule `rule` on `agentId`; the fingerprint is `<rule>-<agentId>`. */
+/** Builds a transition of rule `overrides.rule` (HighCPU by default) on `agentId`, with the fingerprint `<rule>-<agentId>`. */
 export function transition(agentId: string, state: AlertState, at: number, overrides: Partial<AlertEvent> = {}): AlertEvent {
   const rule = overrides.rule ?? 'HighCPU';
   return {
@@ -26,7 +26,7 @@ export function transition(agentId: string, state: AlertState, at: number, overr
   };
 }
 
-/** A router configuration from YAML-shaped input, with the defaults filled in. */
+/** Parses YAML-shaped input into a router configuration, with the defaults filled in and `oncall` as the default receiver unless `input` names others. */
 export function routerConfig(input: Record<string, unknown> = {}): RouterConfig {
   return routerConfigSchema.parse({ default_receivers: ['oncall'], ...input });
 }
