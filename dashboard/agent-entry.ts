@@ -3,7 +3,7 @@ import type { SummaryPoint } from './batch-summary.js';
 
 const METRICS = DASHBOARD_METRICS.length;
 
-/** Bits of `AgentEntry.changes`: the fields a diff must carry. */
+/** Bits of `AgentEntry.changes`, one per field that the next diff must carry. */
 export const Changed = {
   status: 1,
   lastSeen: 2,
@@ -13,13 +13,13 @@ export const Changed = {
   values: 32,
 } as const;
 
-/** Sample-time gaps kept per agent for the interval estimate. */
+/** Number of sample-time gaps kept per agent for the interval estimate. */
 const GAPS_KEPT = 5;
 
 /**
- * One agent as the dashboard role keeps it: the newest value and a ring
- * buffer of recent values per dashboard metric, its report interval
- * estimate, its status, and what changed since the last diff.
+ * State of one agent in the dashboard role: the newest value and a ring
+ * buffer of recent values per dashboard metric, the report interval
+ * estimate, the status, and the fields changed since the last diff.
  */
 export class AgentEntry {
   tags: Record<string, string> = {};
@@ -43,7 +43,7 @@ export class AgentEntry {
 
   /** Whether a diff or snapshot has carried this agent yet. */
   announced = false;
-  /** Changed bits since the last diff. */
+  /** `Changed` bits of the fields that changed since the last diff. */
   changes = 0;
   /** Points appended since the last diff, per metric, or undefined when there are none. */
   appended: number[][] | undefined;
@@ -87,10 +87,10 @@ export class AgentEntry {
   }
 
   /**
-   * Updates the interval estimate with a batch's newest sample time: the
-   * median of the last five positive gaps between collections, so that one
-   * outage or one burst of retried batches does not move it. Split batches
-   * of one collection share a sample time and add no gap.
+   * Updates the interval estimate with a batch's newest sample time. The
+   * estimate is the median of the last five positive gaps between
+   * collections, so that one outage or one burst of retried batches does not
+   * move it. Split batches of one collection share a sample time and add no gap.
    */
   observeSampleTime(newestTs: number): void {
     if (!Number.isFinite(newestTs)) return;

@@ -9,7 +9,7 @@ interface FiringAlert {
 
 interface EndedEpisode {
   activeAt: number;
-  /** Event time of the transition that ended it, for pruning. */
+  /** Event time of the transition that ended the episode, used for pruning. */
   at: number;
 }
 

@@ -15,19 +15,19 @@ import { silentLogger } from '../pipeline/log/logger.js';
 import { eventually } from '../pipeline/test-support/services.js';
 
 /**
- * Drives the dashboard in Chromium against an embedded pipeline. It signs in
- * with a wrong secret, then with a pasted credentials line. The next steps:
- * a new agent shown within 2 s of its first batch, an agent named
- * like markup shown as text, and a stopped agent turning late, then silent
- * with its dead-man alert. Then the alert clears when the agent reports
- * again, and the page polls while its WebSocket fails and reconnects after.
- * Finally the search and tag filters narrow the list, the layout fits
- * windows from 1400 px down to 390 px wide, and the heatmap draws with its
- * legend and lists a cell's agents. A screenshot of each step goes to
- * .artifacts/dashboard/.
+ * Drives the dashboard in Chromium against an embedded pipeline. The test
+ * signs in with a wrong secret, then with a pasted credentials line. It checks
+ * that a new agent appears within 2 s of its first batch, that an agent id
+ * written as markup is shown as text, and that a stopped agent turns late,
+ * then silent with its dead-man alert. The alert must clear when the agent
+ * reports again, and the page must poll while its WebSocket fails and
+ * reconnect afterwards. Finally the search and tag filters narrow the list,
+ * the layout fits windows from 1400 px down to 390 px wide, and the heatmap
+ * draws with its legend and lists a cell's agents. Each step saves a
+ * screenshot to .artifacts/dashboard/.
  */
 
-/** Path of Debian's Chromium. FLEETPULSE_TEST_CHROMIUM sets the path of another build of Chromium or Chrome. */
+/** Chromium binary, by default Debian's. FLEETPULSE_TEST_CHROMIUM sets the path of another build of Chromium or Chrome. */
 const CHROMIUM = process.env.FLEETPULSE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
@@ -113,7 +113,7 @@ async function runDashboardTest(t: Test): Promise<void> {
   t.same(problems, [], 'no dialog, page error or blocked resource');
 }
 
-/** Collects what must not happen on the page: dialogs (an injected alert()), uncaught errors, CSP violations. */
+/** Collects the events that must not happen on the page: dialogs (such as an injected alert()), uncaught errors and CSP violations. */
 function watchPage(page: Page): string[] {
   const problems: string[] = [];
   page.on('dialog', (dialog) => {
@@ -127,7 +127,7 @@ function watchPage(page: Page): string[] {
   return problems;
 }
 
-/** The members of a browser's HTMLCanvasElement that the heatmap check reads. */
+/** Members of a browser's HTMLCanvasElement that the heatmap check reads. */
 interface CanvasLike {
   width: number;
   height: number;
@@ -157,14 +157,14 @@ async function signIn(t: Test, page: Page, config: FleetpulseConfig, pipeline: R
   await page.fill('input[name="client_secret"]', 'wrong-secret');
   await page.click('.sign-in-form button[type="submit"]');
   await page.locator('.sign-in-message[data-kind="error"]').waitFor({ timeout: 10_000 });
-  t.match(await message.textContent(), /^The client id or secret was not accepted/, 'a refused secret shows an error');
+  t.match(await message.textContent(), /^The client id or secret was not accepted/, 'a rejected secret shows an error');
   t.notMatch(await message.textContent(), /Bearer|Authorization|oauth/i, 'the error is worded for a person');
-  await screenshot(page, '01-sign-in-refused');
+  await screenshot(page, '01-sign-in-rejected');
 
   // The line of operator-credentials.txt, pasted whole into the client id field.
   await page.fill('input[name="client_id"]', new URLSearchParams(operator).toString());
-  t.equal(await page.inputValue('input[name="client_id"]'), operator.client_id, 'the pasted line leaves the client id');
-  t.equal(await page.inputValue('input[name="client_secret"]'), operator.client_secret, 'and moves the secret to its field');
+  t.equal(await page.inputValue('input[name="client_id"]'), operator.client_id, 'the pasted line fills the client id');
+  t.equal(await page.inputValue('input[name="client_secret"]'), operator.client_secret, 'the pasted line fills the secret');
   await page.click('.sign-in-form button[type="submit"]');
   await page.locator('.connection[data-state="live"]').waitFor({ timeout: 10_000 });
   t.ok(await form.isHidden(), 'the form closes after sign-in');
@@ -224,8 +224,8 @@ async function silentAndAlert(t: Test, page: Page, startReporting: (id: string) 
 
 /**
  * Makes every dashboard WebSocket of the page fail while sessionStorage has
- * `test.blockSockets`: the socket goes to a path the server closes at once,
- * as a proxy without WebSocket support would.
+ * `test.blockSockets`. The socket then opens a path that the server closes at
+ * once, as a proxy without WebSocket support would.
  */
 const BLOCK_SOCKETS = `(() => {
   const Native = window.WebSocket;
@@ -258,22 +258,22 @@ async function pollingFallback(t: Test, page: Page, pipeline: RunningPipeline, s
 
 async function filters(t: Test, page: Page): Promise<void> {
   const shownIds = async (): Promise<string[]> => (await page.locator('.agent-row:not([hidden]) .agent-id').allTextContents()).sort();
-  const until = async (expected: string[], what: string): Promise<void> => {
-    await eventually(async () => (JSON.stringify(await shownIds()) === JSON.stringify(expected) ? true : undefined), 5_000, what);
-    t.same(await shownIds(), expected, what);
+  const expectShownIds = async (expected: string[], check: string): Promise<void> => {
+    await eventually(async () => (JSON.stringify(await shownIds()) === JSON.stringify(expected) ? true : undefined), 5_000, check);
+    t.same(await shownIds(), expected, check);
   };
 
   await page.fill('input[name="search"]', 'DB');
-  await until(['db-1'], 'search by agent id ignores case');
+  await expectShownIds(['db-1'], 'search by agent id ignores case');
   await page.fill('input[name="search"]', '');
   await page.fill('input[name="tags"]', 'role=web env=e2e');
-  await until([HOSTILE_ID, 'poll-1', 'web-1'], 'tag filter');
+  await expectShownIds([HOSTILE_ID, 'poll-1', 'web-1'], 'tag filter');
   await screenshot(page, '09-tag-filter');
   await page.fill('input[name="tags"]', '');
-  await until([HOSTILE_ID, 'db-1', 'poll-1', 'web-1'], 'all agents without a filter');
+  await expectShownIds([HOSTILE_ID, 'db-1', 'poll-1', 'web-1'], 'all agents without a filter');
 }
 
-/** Evaluated in the page: how far the page and the alerts panel reach to the right, and where the list and panel sit. */
+/** Script evaluated in the page that measures how far the page and the alerts panel reach to the right, and where the list and panel sit. */
 const LAYOUT_PROBE = `(() => {
   const box = (selector) => document.querySelector(selector).getBoundingClientRect();
   const counts = document.querySelector('.counts');
@@ -305,7 +305,7 @@ interface LayoutProbe {
 async function layoutFits(t: Test, page: Page): Promise<void> {
   for (const width of [1400, 1024, 390]) {
     await page.setViewportSize({ width, height: 900 });
-    // Two frames: one for the resize, one for the list's render after it.
+    // Waits two frames, one for the resize and one for the list's render after it.
     await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
     const layout = (await page.evaluate(LAYOUT_PROBE)) as LayoutProbe;
     t.ok(layout.scrollWidth <= layout.innerWidth, `at ${width} px the page is ${layout.scrollWidth} px wide, within the window`);
@@ -335,7 +335,8 @@ async function heatmapRenders(t: Test, page: Page): Promise<void> {
   const status = (await page.locator('.heatmap-status').textContent()) ?? '';
   t.match(status, /^latency_ms: [1-9]\d* samples/, 'the heatmap counts latency samples');
 
-  // Finds the painted cells: drawn from blue-black to yellow on the plot background, rgb(24, 26, 32).
+  // Counts the pixels brighter than the plot background, rgb(24, 26, 32), and finds the rightmost one.
+  // The check also skips the scale's darkest blue, rgb(30, 40, 90).
   const painted = await page.locator('.heatmap-canvas').evaluate((element) => {
     // This tsconfig has no DOM library, so the canvas is typed by the members used here.
     const canvas = element as unknown as CanvasLike;
@@ -356,7 +357,7 @@ async function heatmapRenders(t: Test, page: Page): Promise<void> {
   t.ok(await page.locator('.heatmap-legend').isVisible(), 'the colour legend is shown');
   await screenshot(page, '11-heatmap');
 
-  // The newest samples are in the rightmost painted cell.
+  // The rightmost painted cell contains the newest samples.
   const box = (await page.locator('.heatmap-canvas').boundingBox())!;
   await page.mouse.click(box.x + painted.target!.x, box.y + painted.target!.y);
   await page.locator('.cell-agents li').first().waitFor({ timeout: 10_000 });

@@ -1,9 +1,9 @@
-// Builds the dashboard page into dist/dashboard-ui: compiles dashboard/ui and
-// dashboard/client with dashboard/ui/tsconfig.json (DOM types, ES modules the
-// browser loads as they are) and copies the page and its stylesheet beside
-// them. It builds into a fresh folder and then swaps it in, so no stale
-// module is served and a server that loads the page meanwhile finds the old
-// or the new build whole.
+// Builds the dashboard page into dist/dashboard-ui. It compiles dashboard/ui
+// and dashboard/client with dashboard/ui/tsconfig.json (DOM types, ES modules
+// that the browser loads unbundled) and copies the page and its stylesheet
+// beside them. It builds into a fresh folder and swaps it in with two renames,
+// so no stale module is served and no server reads a half-written build.
+// Between the two renames the folder is missing for a moment.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

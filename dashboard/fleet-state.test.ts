@@ -208,8 +208,9 @@ t.test('FleetState snapshot and diffs add up on the page', async (t) => {
 
   const expected = new FleetModel();
   expected.apply(snapshotMessage(fleet, seq, now), now);
-  const strip = (m: FleetModel) => [...m.agents.values()].map(({ rev: _rev, ...agent }) => agent).sort((x, y) => (x.id < y.id ? -1 : 1));
-  t.same(strip(model), strip(expected), 'agents equal a fresh snapshot');
+  const agentsWithoutRev = (fleetModel: FleetModel) => [...fleetModel.agents.values()].map(({ rev: _rev, ...agent }) => agent).sort((x, y) => (x.id < y.id ? -1 : 1));
+  t.same(agentsWithoutRev(model), agentsWithoutRev(expected), 'agents equal a fresh snapshot');
   t.same([...model.alerts.values()], [...expected.alerts.values()], 'alerts equal a fresh snapshot');
-  t.ok(model.agents.size > 0 && model.agents.size < 5, 'some agents were forgotten on the way');
+  t.ok(model.agents.size > 0, 'some agents remain');
+  t.ok(model.agents.size < 5, 'some agents were forgotten on the way');
 });

@@ -12,11 +12,11 @@ export interface FleetStateOptions {
   /** Report interval assumed until an agent's sample times show its own. */
   defaultIntervalMs: number;
   lateIntervals: number;
-  /** Dead-man timeouts per agent. */
+  /** Dead-man timeouts, looked up by each agent's tags. */
   thresholds: DeadmanThresholds;
   /** Rule names whose firing alert makes its agent silent. */
   deadmanRules: ReadonlySet<string>;
-  /** An agent not seen for this long is removed. */
+  /** Silence after which an agent is removed. */
   forgetAfterMs: number;
 }
 
@@ -24,9 +24,9 @@ export interface FleetStateOptions {
 export type FleetChanges = Omit<DiffMessage, 'type' | 'epoch' | 'seq' | 'now'>;
 
 /**
- * The whole fleet as the dashboard shows it, and the diff engine: every
- * update marks what it changed on the agent, and `takeDiff` collects those
- * marks into one diff and clears them. A snapshot taken right after
+ * State of the whole fleet as the dashboard shows it, and the diff engine.
+ * Every update marks what it changed on the agent, and `takeDiff` collects
+ * those marks into one diff and clears them. A snapshot taken right after
  * `takeDiff` and the diffs that follow it add up to the current state.
  *
  * ```ts
@@ -72,7 +72,7 @@ export class FleetState {
 
     const summary = summarizeSamples(record.latest.map((latest) => ({ metric: latest.metric, value: latest.value, ts: latest.ts, labels: latest.labels })));
     summary.points.forEach((points, metric) => {
-      // Series of one metric may have different newest times; the newest point stands for all.
+      // Series of one metric may have different newest times, so one point at the newest time carries the maximum of their values.
       const newest = points.at(-1);
       if (newest) entry.addPoints(metric, [{ ts: newest.ts, value: Math.max(...points.map((point) => point.value)) }]);
     });
@@ -103,7 +103,7 @@ export class FleetState {
     this.alerts.prune(now - forgetAfterMs);
   }
 
-  /** Collects and clears the changes since the previous call; undefined when nothing changed. */
+  /** Collects and clears the changes since the previous call. Returns undefined when nothing changed. */
   takeDiff(): FleetChanges | undefined {
     const added: AgentView[] = [];
     const changed: AgentChange[] = [];
@@ -164,7 +164,7 @@ export class FleetState {
   }
 }
 
-/** Text that is equal for equal tag sets, whatever their key order. */
+/** Returns text that is equal for equal tag sets, whatever their key order. */
 export function tagSetKey(tags: Record<string, string>): string {
   const keys = Object.keys(tags);
   if (keys.length > 1) keys.sort();

@@ -2,20 +2,8 @@ import t, { type Test } from 'tap';
 import { ManualClock } from '../pipeline/clock/index.js';
 import { silentLogger } from '../pipeline/log/logger.js';
 import type { ChangesResponse, ServerMessage } from './client/protocol.js';
-import { DashboardHub, type LiveSocket } from './hub.js';
-import { reportBatch, T0, testFleet } from './test-support/fixtures.js';
-
-class RecordingSocket implements LiveSocket {
-  readonly messages: ServerMessage[] = [];
-  bufferedAmount = 0;
-  closed: number | undefined;
-  send(data: string): void {
-    this.messages.push(JSON.parse(data) as ServerMessage);
-  }
-  close(code: number): void {
-    this.closed = code;
-  }
-}
+import { DashboardHub } from './hub.js';
+import { RecordingSocket, reportBatch, T0, testFleet } from './test-support/fixtures.js';
 
 function setup(t: Test, options: { retainMs?: number; socketMaxAgeMs?: number } = {}) {
   const clock = new ManualClock(T0);
@@ -36,7 +24,7 @@ function setup(t: Test, options: { retainMs?: number; socketMaxAgeMs?: number } 
   return { clock, fleet, hub };
 }
 
-const parse = (text: string) => (JSON.parse(text) as ChangesResponse).messages;
+const messagesOf = (text: string) => (JSON.parse(text) as ChangesResponse).messages;
 
 t.test('DashboardHub sends a snapshot, then batched diffs', async (t) => {
   const { clock, fleet, hub } = setup(t);
@@ -77,15 +65,15 @@ t.test('DashboardHub serves changes to pollers', async (t) => {
   fleet.recordBatch(reportBatch('a', T0 + 10_000, { cpu: 2 }, { ts: T0 + 10_000 }));
   await clock.advance(250);
 
-  const diffs = parse(await hub.changesSince(hub.epoch, 0));
+  const diffs = messagesOf(await hub.changesSince(hub.epoch, 0));
   t.same(diffs.map((message) => [message.type, message.seq]), [['diff', 1], ['diff', 2]]);
-  t.same(parse(await hub.changesSince(hub.epoch, 1)).map((message) => message.seq), [2]);
-  t.same(parse(await hub.changesSince(hub.epoch, 2)).map((message) => message.type), ['heartbeat'], 'a heartbeat when the poller is current');
+  t.same(messagesOf(await hub.changesSince(hub.epoch, 1)).map((message) => message.seq), [2]);
+  t.same(messagesOf(await hub.changesSince(hub.epoch, 2)).map((message) => message.type), ['heartbeat'], 'a heartbeat when the poller is current');
 
   const snapshotFor = async (epoch: string | undefined, seq: number | undefined): Promise<string[]> => {
     const pending = hub.changesSince(epoch, seq);
     await clock.advance(250);
-    return parse(await pending).map((message) => message.type);
+    return messagesOf(await pending).map((message) => message.type);
   };
   t.same(await snapshotFor('another-run', 1), ['snapshot'], 'a snapshot for another epoch');
   t.same(await snapshotFor(hub.epoch, 99), ['snapshot'], 'a snapshot for a seq from the future');
@@ -120,7 +108,7 @@ t.test('DashboardHub closes slow and old sockets', async (t) => {
   const late = new RecordingSocket();
   await hub.stop();
   hub.addSocket(late);
-  t.equal(late.closed, 1001, 'a stopped hub turns sockets away');
+  t.equal(late.closed, 1001, 'a stopped hub closes new sockets');
 });
 
 t.test('DashboardHub serves snapshot requests at next tick', async (t) => {

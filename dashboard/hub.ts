@@ -4,7 +4,7 @@ import type { Logger } from '../pipeline/log/logger.js';
 import { CLOSE_REAUTHORIZE, type DashboardSettings, type DiffMessage, type HeartbeatMessage, type SnapshotMessage } from './client/protocol.js';
 import type { FleetState } from './fleet-state.js';
 
-/** The part of a WebSocket that the hub uses; `ws`'s WebSocket has it. */
+/** Part of a WebSocket that the hub uses, which the WebSocket of the `ws` package implements. */
 export interface LiveSocket {
   send(data: string): void;
   /** Bytes queued and not yet written to the network. */
@@ -18,13 +18,13 @@ export interface HubOptions {
   logger: Logger;
   settings: DashboardSettings;
   pushIntervalMs: number;
-  /** A socket is closed with 4000 after this long, so that its token is checked again on reconnect. */
+  /** Maximum socket age. The hub then closes the socket with 4000, so that its token is checked again on reconnect. */
   socketMaxAgeMs: number;
-  /** A heartbeat goes out after this long without a diff. */
+  /** Time without a diff after which a heartbeat goes out. */
   heartbeatMs?: number;
-  /** How long diffs stay available to pollers. */
+  /** Time for which diffs stay available to polling pages. */
   retainMs?: number;
-  /** A socket with more unsent bytes than this is closed with 1013; its page reconnects and gets a snapshot. */
+  /** Maximum unsent bytes of a socket. A socket with more is closed with 1013, and its page reconnects and gets a snapshot. */
   maxBufferedBytes?: number;
 }
 
@@ -46,11 +46,11 @@ const CLOSE_GOING_AWAY = 1001;
 const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /**
- * Sends the fleet's changes to every page: each push interval it refreshes
+ * Sends the fleet's changes to every page. Each push interval it refreshes
  * the statuses, takes one diff, encodes it once and sends that text to every
  * socket. New sockets and snapshot requests wait for the next tick and get a
  * snapshot taken right after that tick's diff, so snapshot and diffs line up.
- * Recent diffs stay for pollers, whose pages lost their socket.
+ * Recent diffs are retained for pages that lost their socket and poll.
  *
  * ```ts
  * const hub = new DashboardHub({ fleet, clock, logger, settings, pushIntervalMs: 250, socketMaxAgeMs: 900_000 });
@@ -61,7 +61,7 @@ const CLOSE_TRY_AGAIN_LATER = 1013;
  * ```
  */
 export class DashboardHub {
-  /** Identifies this run; pages that saw another epoch need a snapshot. */
+  /** Identifier of this run. Pages that saw another epoch need a snapshot. */
   readonly epoch = randomBytes(6).toString('base64url');
   private seq = 0;
   private lastSentAt = 0;
@@ -101,7 +101,7 @@ export class DashboardHub {
     return this.members.size + this.joining.length;
   }
 
-  /** Adds a socket; it gets a snapshot at the next tick, then every diff. */
+  /** Adds a socket, which gets a snapshot at the next tick and then every diff. */
   addSocket(socket: LiveSocket): void {
     if (this.stopped) {
       socket.close(CLOSE_GOING_AWAY, 'dashboard stopping');
@@ -166,7 +166,7 @@ export class DashboardHub {
       try {
         this.tick();
       } catch (error) {
-        this.options.logger.error({ err: error }, 'dashboard push failed; retrying at the next push interval');
+        this.options.logger.error({ err: error }, 'dashboard push failed, retrying at the next push interval');
       }
       this.schedule();
     }, this.options.pushIntervalMs);
@@ -177,8 +177,8 @@ export class DashboardHub {
     return { type: 'heartbeat', epoch: this.epoch, seq: this.seq, now: this.options.clock.now() };
   }
 
-  // NOTE: with 10,000 agents and full sparklines a snapshot is about 8 MiB and takes 150 to 200 ms of
-  // CPU to build (bench/dashboard.ts), during which the role handles nothing else.
+  // NOTE: with 10,000 agents and full sparklines a snapshot is about 8 MiB and took about 200 ms of CPU
+  // to build on a 2-core AMD EPYC (bench/dashboard.ts). The role handles nothing else meanwhile.
   private encodeSnapshot(): string {
     const { fleet, clock, settings } = this.options;
     const message: SnapshotMessage = { type: 'snapshot', epoch: this.epoch, seq: this.seq, now: clock.now(), settings, ...fleet.snapshot() };
@@ -203,10 +203,10 @@ export class DashboardHub {
     }
   }
 
-  /** Sends unless the socket is too far behind, which closes it; returns whether the socket stays. */
+  /** Sends `text` unless the socket is too far behind, in which case it closes the socket. Returns whether the socket stays. */
   private sendTo(member: Member, text: string): boolean {
     if (member.socket.bufferedAmount > this.maxBufferedBytes) {
-      this.options.logger.warn({ bufferedBytes: member.socket.bufferedAmount }, 'closing a dashboard socket that reads too slowly; the page reconnects with a snapshot');
+      this.options.logger.warn({ bufferedBytes: member.socket.bufferedAmount }, 'closing a dashboard socket that reads too slowly, so the page reconnects with a snapshot');
       member.socket.close(CLOSE_TRY_AGAIN_LATER, 'reading too slowly');
       return false;
     }

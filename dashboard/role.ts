@@ -28,7 +28,7 @@ export interface DashboardRoleOptions {
 
 /** API authentication, applied to the data endpoints and the WebSocket. */
 export interface DashboardAccess {
-  // `any`: the gateway's guards declare the gateway's own context variables.
+  // The type is `any` because the gateway's guards declare the gateway's own context variables.
   guard: MiddlewareHandler<any>;
   authorizeUpgrade: UpgradeAuthorizer;
 }
@@ -57,11 +57,11 @@ export interface DashboardRole {
 }
 
 /**
- * Starts the dashboard role: it reads the metrics and alerts topics in its
- * own consumer groups, from `metrics_replay` and `alerts_replay` ago, keeps
- * every agent's state and sparklines in memory, and pushes diffs to the
- * pages. The HTTP side is built separately, because the server that serves
- * it (the gateway's, or the dashboard's own) starts later.
+ * Starts the dashboard role. It reads the metrics and alerts topics in its
+ * own consumer groups, starting `metrics_replay` and `alerts_replay` ago,
+ * keeps every agent's state and sparklines in memory, and pushes diffs to the
+ * pages. `web` builds the HTTP side later, because the server that serves it
+ * (the gateway's or the dashboard's own) starts after the role.
  *
  * ```ts
  * const dashboard = await startDashboardRole({ config: config.dashboard, bus, topics, groups, deadman, clock, logger });
@@ -95,27 +95,24 @@ export async function startDashboardRole(options: DashboardRoleOptions): Promise
   const subscriptions: Subscription[] = [];
   let endpoint: SocketEndpoint | undefined;
   let stopped = false;
+  // Reads `topic` from `replayMs` ago and passes each readable message to `record`.
+  const subscribeReplaying = <T>(topic: string, group: string, replayMs: number, spec: TopicSpec<T>, record: (message: T) => void) =>
+    bus.subscribe({
+      topic,
+      group,
+      onAssigned: () => bus.offsetsForTime(topic, clock.now() - replayMs),
+      handle: async (records) => {
+        for (const message of decodeAll(spec, records, logger)) record(message);
+      },
+    });
+
   try {
     // Alerts first, so that dead-man alerts already count when the first agents show up.
     subscriptions.push(
-      await bus.subscribe({
-        topic: options.topics.alerts,
-        group: options.groups.alerts,
-        onAssigned: () => bus.offsetsForTime(options.topics.alerts, clock.now() - config.alerts_replay),
-        handle: async (records) => {
-          for (const event of decodeAll(ALERTS, records, logger)) fleet.recordAlert(event);
-        },
-      }),
+      await subscribeReplaying(options.topics.alerts, options.groups.alerts, config.alerts_replay, ALERTS, (event) => fleet.recordAlert(event)),
     );
     subscriptions.push(
-      await bus.subscribe({
-        topic: options.topics.metrics,
-        group: options.groups.metrics,
-        onAssigned: () => bus.offsetsForTime(options.topics.metrics, clock.now() - config.metrics_replay),
-        handle: async (records) => {
-          for (const batch of decodeAll(METRICS, records, logger)) fleet.recordBatch(batch);
-        },
-      }),
+      await subscribeReplaying(options.topics.metrics, options.groups.metrics, config.metrics_replay, METRICS, (batch) => fleet.recordBatch(batch)),
     );
   } catch (error) {
     await Promise.all(subscriptions.map((subscription) => subscription.close()));

@@ -11,7 +11,7 @@ export interface DashboardRoutesDeps {
   hub: DashboardHub;
   assets: StaticAssets;
   /** Authentication middleware for the data endpoints, such as GatewaySecurity.operatorGuard('read'). */
-  // `any`: the gateway's guards declare the gateway's own context variables.
+  // The type is `any` because the gateway's guards declare the gateway's own context variables.
   guard: MiddlewareHandler<any>;
 }
 

@@ -35,7 +35,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-/** The folders of the built UI that are served. */
+/** Folders of the built UI that are served. */
 const SERVED_FOLDERS = ['ui', 'client'];
 
 export interface StaticAsset {
@@ -52,7 +52,7 @@ export interface StaticAsset {
 export class StaticAssets {
   private constructor(
     private readonly files: Map<string, StaticAsset>,
-    /** The folder the files came from; undefined when the UI is not built. */
+    /** Folder the files came from, or undefined when the UI is not built. */
     readonly root: string | undefined,
   ) {}
 

@@ -2,9 +2,9 @@ import t from 'tap';
 import { ManualClock } from '../pipeline/clock/index.js';
 import { silentLogger } from '../pipeline/log/logger.js';
 import type { ServerMessage } from './client/protocol.js';
-import { DashboardHub, type LiveSocket } from './hub.js';
+import { DashboardHub } from './hub.js';
 import { DeadmanThresholds, deriveStatus } from './status.js';
-import { alertEvent, reportBatch, T0, testFleet } from './test-support/fixtures.js';
+import { alertEvent, RecordingSocket, reportBatch, T0, testFleet } from './test-support/fixtures.js';
 
 t.test('deriveStatus at the boundaries', async (t) => {
   const agent = { lastSeen: T0, intervalMs: 10_000, silentAfterMs: 60_000, deadmanFiring: false };
@@ -39,21 +39,12 @@ t.test('DeadmanThresholds pick the shortest matching timeout', async (t) => {
   t.equal(new DeadmanThresholds([], 600_000).timeoutFor({}, ''), 600_000, 'the fallback without groups');
 });
 
-class RecordingSocket implements LiveSocket {
-  readonly messages: ServerMessage[] = [];
-  bufferedAmount = 0;
-  send(data: string): void {
-    this.messages.push(JSON.parse(data) as ServerMessage);
-  }
-  close(): void {}
-}
-
 /** Collects the statuses that the diffs carried, in order. */
 function statusChanges(messages: readonly ServerMessage[]): string[] {
   return messages.flatMap((message) => (message.type === 'diff' ? [...(message.added ?? []), ...(message.changed ?? [])].flatMap((agent) => (agent.status ? [agent.status] : [])) : []));
 }
 
-t.test('status follows the injected clock', async (t) => {
+t.test('agent status follows the injected clock', async (t) => {
   const clock = new ManualClock(T0);
   const fleet = testFleet();
   const hub = new DashboardHub({ fleet, clock, logger: silentLogger, settings: { sparklinePoints: 5, lateIntervals: 2, pollIntervalMs: 2_000 }, pushIntervalMs: 250, socketMaxAgeMs: 3_600_000 });

@@ -1,6 +1,6 @@
 import type { AgentStatus } from './client/protocol.js';
 
-/** What an agent's status depends on. */
+/** Inputs of an agent's status. */
 export interface StatusInput {
   /** Gateway receive time of the agent's newest batch, ms since the Unix epoch. */
   lastSeen: number;
@@ -29,7 +29,7 @@ export function deriveStatus(input: StatusInput, now: number, lateIntervals: num
   return 'up';
 }
 
-/** A dead-man group as the dashboard needs it: which agents it covers and after how long they count as silent. */
+/** Dead-man group as the dashboard uses it: the agents it covers and the silence after which they count as silent. */
 export interface DeadmanThreshold {
   name: string;
   /** Tags an agent must have, exactly. */
@@ -46,10 +46,10 @@ interface CompiledThreshold {
 }
 
 /**
- * The dead-man timeout of each agent: the shortest timeout among the
- * dead-man groups whose tag matchers the agent's tags satisfy, or the
- * fallback when none does. Results are cached per distinct tag set, which
- * fleets share widely.
+ * Lookup of each agent's dead-man timeout, which is the shortest timeout
+ * among the dead-man groups whose tag matchers the agent's tags satisfy, or
+ * the fallback when none does. Results are cached per distinct tag set,
+ * because many agents of a fleet share one.
  */
 export class DeadmanThresholds {
   private readonly groups: CompiledThreshold[];
@@ -67,7 +67,7 @@ export class DeadmanThresholds {
     }));
   }
 
-  /** Returns the timeout for an agent with these tags; `tagsKey` identifies the tag set for the cache. */
+  /** Returns the timeout for an agent with these tags. `tagsKey` identifies the tag set in the cache. */
   timeoutFor(tags: Record<string, string>, tagsKey: string): number {
     const cached = this.cache.get(tagsKey);
     if (cached !== undefined) return cached;
@@ -88,12 +88,14 @@ export class DeadmanThresholds {
 const MAX_CACHED_TAG_SETS = 10_000;
 
 function matches(group: CompiledThreshold, tags: Record<string, string>): boolean {
+  // Only own keys count, so a tag name such as `constructor` does not read Object.prototype.
+  const tagValue = (tag: string): string | undefined => (Object.hasOwn(tags, tag) ? tags[tag] : undefined);
   for (const [tag, value] of group.match) {
-    if (tags[tag] !== value) return false;
+    if (tagValue(tag) !== value) return false;
   }
   for (const [tag, pattern] of group.matchRe) {
     // A missing tag reads as the empty string, as in the rule language.
-    if (!pattern.test(tags[tag] ?? '')) return false;
+    if (!pattern.test(tagValue(tag) ?? '')) return false;
   }
   return true;
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../pipeline/log/logger.js';
 import { DASHBOARD_SUBPROTOCOL } from './client/protocol.js';
 import type { DashboardHub } from './hub.js';
 
-/** The outcome of authorizing an upgrade; GatewaySecurity.authorizeUpgrade returns one. */
+/** Outcome of authorizing an upgrade, as GatewaySecurity.authorizeUpgrade returns it. */
 export type UpgradeDecision =
   | { ok: true; clientId?: string }
   | { ok: false; status: number; headers: Record<string, string>; problem: unknown };
@@ -13,21 +13,21 @@ export type UpgradeDecision =
 /** Checks an upgrade request's credentials, as the API's guard checks a request's. */
 export type UpgradeAuthorizer = (request: IncomingMessage) => Promise<UpgradeDecision>;
 
-/** Handles a node server's `upgrade` event; returns false when the request is not for this handler. */
+/** Handles a node server's `upgrade` event. Returns false when the request is not for this handler. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 export interface SocketEndpointOptions {
-  /** The path of the WebSocket, such as /dashboard/ws. */
+  /** Path of the WebSocket, such as /dashboard/ws. */
   path: string;
   hub: DashboardHub;
   authorize: UpgradeAuthorizer;
   logger: Logger;
-  /** How often each socket is pinged; one without a pong by the next ping is dropped. */
+  /** Interval between pings of each socket. A socket without a pong by the next ping is dropped. */
   pingIntervalMs?: number;
 }
 
 const DEFAULT_PING_INTERVAL_MS = 30_000;
-/** Pages send nothing, so any frame larger than a close frame is not from the dashboard page. */
+/** Maximum incoming frame size. Pages send nothing but close frames (at most 125 bytes), so a larger frame is not from the dashboard page. */
 const MAX_INCOMING_BYTES = 1_024;
 
 /**
@@ -63,7 +63,7 @@ export class SocketEndpoint {
     this.pingTimer.unref();
   }
 
-  /** Takes the upgrade when its path is the endpoint's; returns false otherwise and leaves the socket alone. */
+  /** Takes the upgrade when its path is the endpoint's. Returns false otherwise and leaves the socket alone. */
   readonly handleUpgrade: UpgradeHandler = (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== this.options.path) return false;
@@ -74,7 +74,7 @@ export class SocketEndpoint {
     return true;
   };
 
-  /** Stops pinging and closes the server; the hub closes the sockets. */
+  /** Stops pinging and closes the server. The hub closes the sockets. */
   close(): void {
     clearInterval(this.pingTimer);
     this.server.close();
@@ -127,7 +127,7 @@ export class SocketEndpoint {
   }
 }
 
-/** True unless the request carries an Origin whose host differs from its Host header. */
+/** Returns true unless the request carries an Origin whose host differs from its Host header. */
 function sameOrigin(request: IncomingMessage): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;

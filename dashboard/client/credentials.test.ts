@@ -12,15 +12,15 @@ t.test('parseCredentialsLine leaves a plain id alone', async (t) => {
   t.equal(parseCredentialsLine('my_client_id=3'), undefined, 'a key that only ends in client_id');
 });
 
-t.test('parseCredentialsLine reports missing values', async (t) => {
+t.test('parseCredentialsLine omits missing values', async (t) => {
   t.same(parseCredentialsLine('client_id=fpc_abc'), { clientId: 'fpc_abc' });
   t.same(parseCredentialsLine('client_id=&client_secret=x'), { clientSecret: 'x' });
 });
 
 t.test('signInFailureMessage gives actionable text', async (t) => {
-  const wrong = signInFailureMessage({ status: 401, error: 'invalid_client', description: 'client authentication failed' });
-  t.match(wrong, /^The client id or secret was not accepted/);
-  t.notMatch(wrong, /Authorization|Bearer|oauth/i, 'no API words');
+  const rejected = signInFailureMessage({ status: 401, error: 'invalid_client', description: 'client authentication failed' });
+  t.match(rejected, /^The client id or secret was not accepted/);
+  t.notMatch(rejected, /Authorization|Bearer|oauth/i, 'no API words');
   t.match(signInFailureMessage({ status: 0 }), /could not be reached/);
   t.equal(signInFailureMessage({ status: 400, error: 'invalid_scope', description: 'scope read is not granted' }), `These credentials lack the read scope. Create credentials with ${CREATE_CREDENTIALS_COMMAND}.`);
   t.match(signInFailureMessage({ status: 429 }), /Too many sign-in attempts/);

@@ -40,7 +40,7 @@ export interface SignInFailure {
   description?: string;
 }
 
-/** The command that creates credentials the dashboard accepts. */
+/** Command that creates credentials that the dashboard accepts. */
 export const CREATE_CREDENTIALS_COMMAND = 'fleetpulse credentials create --client NAME --scope read';
 
 /**

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { type DocumentLike, domBuilder, type ElementLike, setText, UnsafeMarkupError } from './dom.js';
 
-/** A document that records what the builder does, and parses nothing, as a browser parses nothing given to a text node. */
+/** DOM node that records what the builder does. Like a browser's text node, it parses nothing as markup. */
 class FakeNode implements ElementLike {
   readonly attributes = new Map<string, string>();
   readonly children: FakeNode[] = [];
@@ -42,7 +42,7 @@ t.test('dom builder puts agent text in text nodes', async (t) => {
   t.same(cell.children.filter((child) => child.kind === 'element'), [], 'no element came from the text');
 });
 
-t.test('dom builder rejects attributes that run script or load URLs', async (t) => {
+t.test('dom builder rejects unsafe attributes and elements', async (t) => {
   const { h, svg } = domBuilder(fakeDocument);
   for (const name of ['onerror', 'onClick', 'style', 'href', 'src', 'srcdoc', 'xlink:href', 'formaction']) {
     t.throws(() => h('span', { [name]: 'x' }), UnsafeMarkupError, name);
@@ -71,7 +71,7 @@ t.test('dashboard sources never assign markup', async (t) => {
   let checked = 0;
   for (const folder of folders) {
     for (const name of readdirSync(folder).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))) {
-      // Comments may name what the code avoids.
+      // Comments are stripped first because they may name the APIs that the code avoids.
       const source = readFileSync(join(folder, name), 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '');

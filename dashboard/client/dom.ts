@@ -3,11 +3,11 @@
  * supplies (ids, tags, rule annotations), goes into text nodes, which the
  * browser never parses as markup. Attributes that run script or load a URL
  * are rejected, so no caller can route agent data into one. The page never
- * assigns innerHTML, outerHTML or insertAdjacentHTML; a unit test checks the
- * sources for them.
+ * assigns innerHTML, outerHTML or insertAdjacentHTML, and a unit test checks
+ * the sources for them.
  *
  * The types are minimal structural ones, so that this module compiles and
- * is tested without the DOM library; the page passes `document`.
+ * is tested without the DOM library. The page passes `document`.
  */
 export interface TextLike {
   textContent: string | null;
@@ -41,9 +41,9 @@ const FORBIDDEN_ELEMENTS = new Set(['script', 'iframe', 'object', 'embed', 'link
 
 /**
  * Returns `h` and `svg`, which create an element with attributes and
- * children. Strings and numbers become text nodes; `null`, `undefined` and
- * `false` are skipped; a `false` or `undefined` attribute is left out and
- * `true` sets it empty.
+ * children. Strings and numbers become text nodes, and `null`, `undefined`
+ * and `false` children are skipped. A `false` or `undefined` attribute is
+ * left out, and `true` sets it empty.
  *
  * ```ts
  * const { h } = domBuilder(document);
@@ -84,7 +84,7 @@ export function domBuilder<E extends ElementLike>(document: DocumentLike<E>) {
   };
 }
 
-/** Replaces an element's content with text; the one way the page updates text it already built. */
+/** Replaces an element's content with text. It is the one way the page updates the text of elements it already built. */
 export function setText(element: TextLike, text: string): void {
   if (element.textContent !== text) element.textContent = text;
 }

@@ -50,7 +50,9 @@ export function matchesFilter(agent: { id: string; status: AgentStatus; tags: Re
   if (filter.statuses.size > 0 && !filter.statuses.has(agent.status)) return false;
   if (filter.search !== '' && !searchKey.includes(filter.search.toLowerCase())) return false;
   for (const matcher of filter.tags) {
-    if (matcher.test(agent.tags[matcher.key] ?? '') === matcher.negated) return false;
+    // Only own keys count, so a term such as `constructor=x` does not read Object.prototype.
+    const value = Object.hasOwn(agent.tags, matcher.key) ? (agent.tags[matcher.key] ?? '') : '';
+    if (matcher.test(value) === matcher.negated) return false;
   }
   return true;
 }
@@ -58,5 +60,5 @@ export function matchesFilter(agent: { id: string; status: AgentStatus; tags: Re
 /** Builds a fully anchored pattern in which `*` matches any text and every other character matches itself. */
 function globPattern(glob: string): RegExp {
   const escaped = glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
+  return new RegExp(`^${escaped.join('.*')}$`, 's');
 }

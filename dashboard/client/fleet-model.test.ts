@@ -69,6 +69,7 @@ t.test('FleetModel selects by status, search and tags', async (t) => {
   t.same(model.select({ ...all, statuses: new Set(['up'] as const) }).map((entry) => entry.id), ['dev-1', 'web-2']);
   t.same(model.select({ ...all, tags: parseTagFilter('env=prod role!=db').matchers }).map((entry) => entry.id), ['web-1', 'web-2']);
   t.same(model.select({ ...all, tags: parseTagFilter('role=w*').matchers }).map((entry) => entry.id), ['web-1', 'web-2'], 'a glob');
+  t.same(model.select({ ...all, tags: parseTagFilter('constructor=function*').matchers }), [], 'inherited object keys are not tags');
 
   const first = model.select(all);
   t.equal(model.select(all), first, 'the selection is reused while nothing moved');

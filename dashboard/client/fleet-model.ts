@@ -31,14 +31,14 @@ const STATUS_ORDER: Record<AgentStatus, number> = { silent: 0, late: 1, up: 2 };
  */
 export class FleetModel {
   epoch: string | undefined;
-  /** Seq of the newest message applied, or -1 before the first snapshot. */
+  /** Sequence number of the newest snapshot or diff applied, or -1 before the first snapshot. */
   seq = -1;
   settings: DashboardSettings = { sparklinePoints: 30, lateIntervals: 2, pollIntervalMs: 2_000 };
   readonly agents = new Map<string, ClientAgent>();
   readonly alerts = new Map<string, AlertView>();
   /** Server time minus page time at the last message, in ms. Ages are measured on the server's clock. */
   clockOffsetMs = 0;
-  /** Change counter, incremented on every change. */
+  /** Change counter, incremented on every snapshot or diff applied. */
   version = 0;
   /**
    * Layout counter, incremented when an agent is added or removed or a status
@@ -58,7 +58,7 @@ export class FleetModel {
       this.applySnapshot(message);
     } else {
       if (message.epoch !== this.epoch || message.seq > this.seq + (message.type === 'diff' ? 1 : 0)) return 'resync';
-      // A diff at or below this model's seq was already applied.
+      // A diff at or below this model's seq was already applied, so it is skipped.
       if (message.type === 'diff' && message.seq === this.seq + 1 && !this.applyDiff(message)) return 'resync';
     }
     this.clockOffsetMs = message.now - localNow;

@@ -21,7 +21,7 @@ export function formatDuration(ms: number): string {
   return formatAge(ms).replace(/ 0+(s|m|h)$/, '');
 }
 
-/** Formats a metric value with its unit; `–` when the agent never sent it. */
+/** Formats a metric value with its unit, or `–` when the agent never sent it. */
 export function formatMetric(metric: DashboardMetric, value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
   if (metric === 'latency_ms') return value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`;

@@ -3,6 +3,11 @@ import { alignedTimes, axisLabelPositions, cellAt, cellColor, cellQuery, cellRec
 
 const FROM = Date.parse('2026-01-01T00:00:00Z');
 
+/** Builds a `latency_ms` heatmap response that starts at FROM with one-minute columns. */
+function latencyResponse(fields: Record<string, unknown>): Record<string, unknown> {
+  return { metric: 'latency_ms', from: FROM, step: 60_000, ...fields };
+}
+
 t.test('normalizeHeatmap reads cells as objects', async (t) => {
   const grid = normalizeHeatmap({
     metric: 'latency_ms',
@@ -28,17 +33,14 @@ t.test('normalizeHeatmap reads cells as objects', async (t) => {
 });
 
 t.test('normalizeHeatmap reads cells as triples', async (t) => {
-  const grid = normalizeHeatmap({
-    metric: 'latency_ms',
-    from: FROM,
+  const grid = normalizeHeatmap(latencyResponse({
     to: FROM + 120_000,
-    step: 60_000,
     times: [FROM, FROM + 60_000],
     buckets: [{ lower: null, upper: 1 }, { lower: 1, upper: 10 }, { lower: 10, upper: 100 }],
     cells: [[0, 2, 5], [1, 0, 1], [9, 9, 9]],
-  });
+  }));
   t.same(grid.counts, [0, 0, 5, 1, 0, 0], 'cells outside the grid are skipped');
-  t.same(grid.buckets.map((bucket) => bucket.index), [0, 1, 2], 'positions stand in for missing ladder indexes');
+  t.same(grid.buckets.map((bucket) => bucket.index), [0, 1, 2], 'positions replace missing ladder indexes');
   t.same(grid.outliers, []);
 });
 
@@ -83,16 +85,13 @@ t.test('heatmapQuery and cellQuery match the heatmap routes', async (t) => {
 });
 
 t.test('normalizeHeatmap pads a narrow value axis', async (t) => {
-  const grid = normalizeHeatmap({
-    metric: 'latency_ms',
-    from: FROM,
+  const grid = normalizeHeatmap(latencyResponse({
     to: FROM + 60_000,
-    step: 60_000,
     bucketsPerDecade: 10,
     min: 0.001,
     buckets: [{ index: 1, lower: 1.2589254117941673, upper: 1.5848931924611136 }],
     cells: [{ time: FROM, bucket: 1, count: 4 }],
-  });
+  }));
   t.same(grid.buckets.map((bucket) => bucket.index), [-3, -2, -1, 0, 1, 2, 3, 4, 5, 6], 'four buckets below, five above');
   t.equal(grid.counts[4], 4, 'the count moves with its bucket');
   t.equal(grid.counts.reduce((sum, count) => sum + count, 0), 4);

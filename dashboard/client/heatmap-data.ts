@@ -4,9 +4,9 @@
  * cells. Pure functions, tested without a browser.
  */
 
-/** A value bucket, lowest first; `lower` is null for the lowest, which takes every smaller value. */
+/** A value bucket. `lower` is null for the ladder's lowest bucket, because it contains every smaller value. */
 export interface GridBucket {
-  /** The bucket's index on the store's logarithmic ladder, which GET /v1/heatmap/cell takes. */
+  /** Index on the store's logarithmic ladder, as the `bucket` parameter of GET /v1/heatmap/cell expects it. */
   index: number;
   lower: number | null;
   upper: number;
@@ -26,15 +26,16 @@ export interface HeatmapGrid {
   step: number;
   /** Start of each time column, ms since the Unix epoch. */
   times: number[];
+  /** Value buckets, lowest first. */
   buckets: GridBucket[];
   /** Sample count per cell, column-major: `counts[timeIndex * buckets.length + bucketPosition]`. */
   counts: number[];
-  /** Largest count of any cell; 0 for an empty heatmap. */
+  /** Maximum count of any cell, or 0 for an empty heatmap. */
   max: number;
   outliers: OutlierMark[];
 }
 
-/** Raised for a response that is not a heatmap; the message names the field. */
+/** Raised for a response that is not a heatmap. The message names the field. */
 export class HeatmapFormatError extends Error {
   constructor(field: string, problem: string) {
     super(`the heatmap response is not usable: ${field} ${problem}`);
@@ -50,6 +51,8 @@ type Json = Record<string, unknown>;
  * `[timeIndex, bucketPosition, count]` triples, and the time columns from
  * `times` when given, else from `from`, `to` and `step` (columns start at
  * multiples of `step`). Outlier marks come from `outliers` (or `marks`).
+ * When the body gives `bucketsPerDecade` and `min`, the value axis is padded
+ * to at least one decade of buckets.
  */
 export function normalizeHeatmap(body: unknown): HeatmapGrid {
   const raw = asObject(body, 'the body');
@@ -91,7 +94,8 @@ export function normalizeHeatmap(body: unknown): HeatmapGrid {
       position = positionOfBucket.get(asNumber(object.bucket, `cells[${i}].bucket`));
       count = asNumber(object.count, `cells[${i}].count`);
     }
-    if (column === undefined || position === undefined || column < 0 || column >= times.length || position < 0 || position >= buckets.length) return;
+    if (column === undefined || position === undefined || !Number.isInteger(column) || !Number.isInteger(position)) return;
+    if (column < 0 || column >= times.length || position < 0 || position >= buckets.length) return;
     const slot = column * buckets.length + position;
     counts[slot] = (counts[slot] ?? 0) + count;
     if (counts[slot]! > max) max = counts[slot]!;
@@ -128,7 +132,7 @@ export function padBuckets(grid: HeatmapGrid, ladder: { bucketsPerDecade: number
   const n = ladder.bucketsPerDecade;
   const lowest = Math.floor(Math.log10(ladder.min) * n);
   const missing = minimum - grid.buckets.length;
-  const below = Math.min(Math.floor(missing / 2), first.index - lowest);
+  const below = Math.max(0, Math.min(Math.floor(missing / 2), first.index - lowest));
   const above = missing - below;
   const bucketAt = (index: number): GridBucket => ({ index, lower: index === lowest ? null : 10 ** (index / n), upper: 10 ** ((index + 1) / n) });
 
@@ -146,7 +150,7 @@ export function padBuckets(grid: HeatmapGrid, ladder: { bucketsPerDecade: number
   return { ...grid, buckets, counts };
 }
 
-/** Column starts at multiples of `step` that [from, to) touches. */
+/** Returns the column starts, multiples of `step`, of the columns that overlap [from, to). */
 export function alignedTimes(from: number, to: number, step: number): number[] {
   const times: number[] = [];
   for (let time = Math.floor(from / step) * step; time < to; time += step) times.push(time);
@@ -236,14 +240,14 @@ export function axisLabelPositions(bucketCount: number, maxLabels = 8): number[]
   return positions;
 }
 
-/** A heatmap request of the view. */
+/** Parameters of the heatmap view's request to GET /v1/heatmap. */
 export interface HeatmapRequest {
   metric: string;
   from: number;
   to: number;
   /** Column width in ms. */
   step: number;
-  /** Exact tag matchers; all must hold. */
+  /** Exact tag matchers, which must all match. */
   tags: ReadonlyArray<{ key: string; value: string }>;
 }
 
@@ -273,7 +277,7 @@ export function durationParameter(ms: number): string {
   return ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
 }
 
-/** Picks the shortest round time step that gives a range at most `maxColumns` columns; the longest step when none does. */
+/** Picks the shortest round time step that keeps the range within `maxColumns` columns, or the longest step when none does. */
 export function stepForRange(rangeMs: number, maxColumns = 120): number {
   const steps = [10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000];
   return steps.find((step) => rangeMs / step <= maxColumns) ?? steps.at(-1)!;

@@ -39,7 +39,7 @@
  * ```
  */
 
-/** The WebSocket subprotocol the server selects. */
+/** WebSocket subprotocol that the server selects. */
 export const DASHBOARD_SUBPROTOCOL = 'fleetpulse.dashboard.v1';
 
 /** The metrics shown per agent, in the order of every `values`, `sparklines` and `appended` array. */
@@ -56,7 +56,7 @@ export const AGENT_STATUSES: readonly AgentStatus[] = ['up', 'late', 'silent'];
 
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
-/** One agent as a snapshot or an `added` entry carries it. */
+/** Agent entry of a snapshot or of a diff's `added` list. */
 export interface AgentView {
   id: string;
   status: AgentStatus;
@@ -64,7 +64,7 @@ export interface AgentView {
   lastSeen: number;
   /** The agent's report interval, estimated from its sample times. */
   intervalMs: number;
-  /** Silence after which the agent counts as silent: its dead-man timeout. */
+  /** Silence after which the agent counts as silent, which is its dead-man timeout. */
   silentAfterMs: number;
   tags: Record<string, string>;
   /**
@@ -76,7 +76,7 @@ export interface AgentView {
   sparklines: number[][];
 }
 
-/** The fields of an agent that changed; absent fields keep their value. */
+/** Fields of an agent that changed. Absent fields keep their value. */
 export interface AgentChange {
   id: string;
   status?: AgentStatus;
@@ -85,7 +85,7 @@ export interface AgentChange {
   silentAfterMs?: number;
   tags?: Record<string, string>;
   values?: Array<number | null>;
-  /** Values to append to each sparkline, oldest first; the client drops the oldest beyond `sparklinePoints`. */
+  /** Values to append to each sparkline, oldest first. The client drops the oldest values beyond `sparklinePoints`. */
   appended?: number[][];
 }
 
@@ -95,7 +95,7 @@ export interface AlertView {
   rule: string;
   severity: AlertSeverity;
   agentId: string;
-  /** Event time at which the condition started to hold, ms since the Unix epoch. */
+  /** Event time at which the condition became true, ms since the Unix epoch. */
   activeAt: number;
   /** Event time of the transition to firing. */
   firingSince: number;
@@ -109,18 +109,18 @@ export interface AlertView {
 /** Settings the page needs to show the state as the server derives it. */
 export interface DashboardSettings {
   sparklinePoints: number;
-  /** An agent is late after this many report intervals without a batch. */
+  /** Number of report intervals without a batch after which an agent is late. */
   lateIntervals: number;
-  /** How often the page polls the changes endpoint while the socket is down. */
+  /** Interval at which the page polls the changes endpoint while the socket is down. */
   pollIntervalMs: number;
 }
 
 interface Envelope {
-  /** Identifies one run of the dashboard role; sequence numbers restart with it. */
+  /** Identifier of one run of the dashboard role. Sequence numbers restart with it. */
   epoch: string;
-  /** Number of the newest diff this message includes. */
+  /** Sequence number of the newest diff that this message includes. */
   seq: number;
-  /** Server time, ms since the Unix epoch; the page measures last-seen ages against it. */
+  /** Server time, ms since the Unix epoch. The page measures last-seen ages against it. */
   now: number;
 }
 
@@ -131,7 +131,7 @@ export interface SnapshotMessage extends Envelope {
   alerts: AlertView[];
 }
 
-/** Changes since the previous message; empty lists are left out. */
+/** Changes since the previous message. Empty lists are left out. */
 export interface DiffMessage extends Envelope {
   type: 'diff';
   added?: AgentView[];
@@ -155,5 +155,5 @@ export interface ChangesResponse {
   messages: ServerMessage[];
 }
 
-/** WebSocket close codes the server uses besides the standard ones. */
+/** WebSocket close code, outside the standard ones, with which the server makes the page reconnect and authorize again. */
 export const CLOSE_REAUTHORIZE = 4000;

@@ -22,7 +22,7 @@ export const AGENT_GROUP_TAG_KEY = 'agent_group';
 const TRAILING_KEYS = new Map([...HOST_FACT_TAG_KEYS, AGENT_GROUP_TAG_KEY].map((key, rank) => [key, rank]));
 
 /**
- * Orders tags for display: other tags by key (alphabetical, by code point),
+ * Orders tags for display: other tags by key (by UTF-16 code unit, so `B` before `a`),
  * then the host facts in the gateway's order, then `agent_group`.
  *
  * ```ts

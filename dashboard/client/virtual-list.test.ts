@@ -37,6 +37,6 @@ t.test('visibleRange scales lists taller than the browser allows', async (t) => 
   t.ok(bottom.offsetTop + (bottom.end - bottom.first) * 40 <= 1_000_000 + 40, 'the rows fit in the capped height');
 });
 
-t.test('visibleRange rejects a bad row height', async (t) => {
+t.test('visibleRange rejects an invalid row height', async (t) => {
   t.throws(() => visibleRange({ scrollTop: 0, viewportHeight: 100, rowHeight: 0, count: 5 }), new RangeError('rowHeight must be a positive number of pixels, found 0'));
 });

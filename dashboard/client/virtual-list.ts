@@ -3,7 +3,7 @@
  * render, so that the page keeps a few dozen row elements whatever the
  * fleet's size.
  *
- * Browsers cap an element's height (Chromium at about 33.5 million pixels),
+ * Browsers cap an element's height (commonly reported as about 33.5 million pixels in Chromium),
  * so a list taller than `maxScrollHeight` is drawn with a scroll height of
  * `maxScrollHeight`, and the scroll position maps proportionally onto the
  * rows: the top of the scroll range shows the first row and the bottom the
@@ -15,18 +15,18 @@ export interface VirtualListInput {
   /** Visible height of the viewport in pixels. */
   viewportHeight: number;
   rowHeight: number;
-  /** Rows in the list. */
+  /** Number of rows in the list. */
   count: number;
   /** Extra rows rendered above and below the visible ones, so fast scrolling shows no gaps. */
   overscan?: number;
-  /** Largest scroll height used; 10,000,000 px when not given. */
+  /** Maximum scroll height in pixels, 10,000,000 when not given. */
   maxScrollHeight?: number;
 }
 
 export interface VirtualListRange {
   /** Index of the first row to render. */
   first: number;
-  /** One past the index of the last row to render; equals `first` for an empty list. */
+  /** One past the index of the last row to render. It equals `first` for an empty list. */
   end: number;
   /** Pixels from the top of the content at which row `first` is drawn. */
   offsetTop: number;

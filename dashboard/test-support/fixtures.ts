@@ -1,6 +1,8 @@
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
 import type { IngestedBatch, Sample } from '../../pipeline/messages/metric-batch.js';
+import type { ServerMessage } from '../client/protocol.js';
 import { FleetState, type FleetStateOptions } from '../fleet-state.js';
+import type { LiveSocket } from '../hub.js';
 import { DeadmanThresholds } from '../status.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -37,6 +39,19 @@ export function alertEvent(rule: string, agentId: string, state: AlertEvent['sta
     notify: [],
     ...overrides,
   };
+}
+
+/** Socket that records the messages sent to it and the code it was closed with. */
+export class RecordingSocket implements LiveSocket {
+  readonly messages: ServerMessage[] = [];
+  bufferedAmount = 0;
+  closed: number | undefined;
+  send(data: string): void {
+    this.messages.push(JSON.parse(data) as ServerMessage);
+  }
+  close(code: number): void {
+    this.closed = code;
+  }
 }
 
 /** Creates a FleetState with 5 sparkline points, a 10 s default interval, late after 2 intervals, silent after 60 s, forgetting after 1 h. */

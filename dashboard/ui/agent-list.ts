@@ -6,7 +6,7 @@ import { orderTags } from '../client/tag-order.js';
 import { visibleRange } from '../client/virtual-list.js';
 import { h, setText, svg } from './dom.js';
 
-/** Row height in CSS pixels; dashboard.css gives .agent-row the same height. */
+/** Row height in CSS pixels, which must match `--row-height` in dashboard.css. */
 export const ROW_HEIGHT = 36;
 const OVERSCAN = 8;
 const SPARKLINE_WIDTH = 72;
@@ -32,8 +32,10 @@ interface Row {
 /**
  * The agent table: a viewport that scrolls a spacer as tall as the whole
  * list, and a pool of row elements, one per visible row, that are refilled
- * as the user scrolls. Only the visible rows exist in the DOM, so 10,000
- * agents cost as much to draw as 40.
+ * as the user scrolls. Only the visible rows exist in the DOM, so the number
+ * of row elements depends on the viewport height, not on the fleet size.
+ * Scrolling and filter changes call `requestRender` instead of drawing, so
+ * the owner can draw at most once per animation frame.
  */
 export class AgentList {
   readonly element: HTMLElement;
@@ -45,7 +47,10 @@ export class AgentList {
   private filter: AgentFilter = { search: '', tags: [], statuses: new Set() };
   private matchingCount = 0;
 
-  constructor(private readonly model: FleetModel) {
+  constructor(
+    private readonly model: FleetModel,
+    private readonly requestRender: () => void,
+  ) {
     this.rowsLayer = h('div', { class: 'agent-rows' }) as HTMLElement;
     this.spacer = h('div', { class: 'agent-spacer' }, [this.rowsLayer]) as HTMLElement;
     this.viewport = h('div', { class: 'agent-viewport', tabindex: 0 }, [this.spacer]) as HTMLElement;
@@ -60,14 +65,14 @@ export class AgentList {
       h('span', {}, ['disk']),
       h('span', {}, ['latency']),
     ]);
-    // On a narrow page the rows scroll sideways inside the viewport; the header follows without a scrollbar of its own.
+    // On a narrow page the rows scroll sideways inside the viewport, and the header follows them without a scrollbar of its own.
     const headerFrame = h('div', { class: 'agent-header-frame' }, [header]) as HTMLElement;
     this.element = h('section', { class: 'agent-list', 'aria-label': 'agents' }, [headerFrame, this.empty, this.viewport]) as HTMLElement;
     this.viewport.addEventListener(
       'scroll',
       () => {
         headerFrame.scrollLeft = this.viewport.scrollLeft;
-        this.render();
+        this.requestRender();
       },
       { passive: true },
     );
@@ -76,15 +81,15 @@ export class AgentList {
   setFilter(filter: AgentFilter): void {
     this.filter = filter;
     this.viewport.scrollTop = 0;
-    this.render();
+    this.requestRender();
   }
 
-  /** Agents that pass the filter. */
+  /** Number of agents that passed the filter at the last render. */
   get matching(): number {
     return this.matchingCount;
   }
 
-  /** Draws the visible rows; cheap enough to call on every animation frame with changes. */
+  /** Draws the visible rows. It is cheap enough to call on every animation frame that has changes. */
   render(): void {
     const agents = this.model.select(this.filter);
     this.matchingCount = agents.length;

@@ -3,12 +3,12 @@ import { formatAge } from '../client/format.js';
 import type { AlertView } from '../client/protocol.js';
 import { h, setText } from './dom.js';
 
-/** Alerts listed at most; a fleet-wide outage would otherwise build thousands of items. */
+/** Maximum number of alerts listed, because a fleet-wide outage would otherwise build thousands of items. */
 const MAX_LISTED = 200;
 
 /**
- * The firing alerts, most severe first: severity, rule, agent, firing age
- * and summary. Clicking an alert's agent shows it in the agent list.
+ * Panel of the firing alerts, most severe first, with severity, rule, agent,
+ * firing age and summary. Clicking an alert's agent shows it in the agent list.
  */
 export class AlertsPanel {
   readonly element: HTMLElement;

@@ -20,10 +20,10 @@ const LEGEND_BAR_HEIGHT = 10;
 const LABEL_COLOR = 'rgb(170, 176, 190)';
 
 /**
- * The heatmap view: sample counts of a metric per time column and
- * logarithmic value bucket from GET /v1/heatmap, drawn on a canvas with the
- * outlier alerts marked above the plot. Clicking a cell lists its agents
- * from GET /v1/heatmap/cell; clicking an agent shows it in the agent list.
+ * Heatmap view of a metric's sample counts per time column and logarithmic
+ * value bucket, from GET /v1/heatmap. It draws them on a canvas with the
+ * outlier alerts marked above the plot. Clicking a cell lists its agents from
+ * GET /v1/heatmap/cell, and clicking an agent shows it in the agent list.
  */
 export class HeatmapView {
   readonly element: HTMLElement;
@@ -39,6 +39,7 @@ export class HeatmapView {
   private request: HeatmapRequest | undefined;
   private selected: { column: number; position: number } | undefined;
   private loading = 0;
+  private cellLoading = 0;
 
   constructor(
     private readonly session: Session,
@@ -73,7 +74,7 @@ export class HeatmapView {
   async load(): Promise<void> {
     const parsed = parseTagFilter(this.filter.value);
     if (parsed.errors.length > 0 || parsed.matchers.some((matcher) => matcher.negated || matcher.value.includes('*'))) {
-      setText(this.status, `The heatmap filter takes exact key=value terms: ${parsed.errors[0] ?? 'no != or * here'}`);
+      setText(this.status, `The heatmap filter accepts only exact key=value terms: ${parsed.errors[0] ?? '!= and * are not supported here'}`);
       return;
     }
     const rangeMs = Number(this.range.value);
@@ -92,6 +93,7 @@ export class HeatmapView {
       const total = grid.counts.reduce((sum, count) => sum + count, 0);
       const sizes = `${countOf(grid.times.length, 'column')} of ${Math.round(step / 1_000)} s, ${countOf(grid.buckets.length, 'bucket')}, ${countOf(grid.outliers.length, 'outlier alert')}`;
       setText(this.status, `${grid.metric || this.metric.value}: ${countOf(total, 'sample')} in ${sizes}`);
+      this.cellLoading += 1;
       this.details.replaceChildren();
       this.draw();
     } catch (error) {
@@ -148,7 +150,7 @@ export class HeatmapView {
     context.fillStyle = LABEL_COLOR;
     context.font = '11px system-ui, sans-serif';
 
-    // The axis title: the unit of the bucket bounds, above the value labels.
+    // Draws the axis title, which names the unit of the bucket bounds, above the value labels.
     context.textAlign = 'left';
     context.textBaseline = 'middle';
     const unit = metricUnit(grid.metric || this.metric.value);
@@ -171,7 +173,7 @@ export class HeatmapView {
     });
   }
 
-  /** Draws the colour scale of the counts, from 1 to the fullest cell, under the plot; hidden for an empty heatmap. */
+  /** Draws the colour scale of the counts, from 1 to the fullest cell, under the plot. The legend is hidden for an empty heatmap. */
   private drawLegend(max: number): void {
     const counts = legendCounts(max);
     this.legend.hidden = counts.length === 0;
@@ -241,6 +243,8 @@ export class HeatmapView {
     const count = grid.counts[cell.column * grid.buckets.length + cell.position] ?? 0;
     const range = formatBucketRange(bucket, metricUnit(grid.metric || this.request?.metric || ''));
     const title = `${new Date(time).toLocaleTimeString()}, ${range}: ${countOf(count, 'sample')}`;
+    // A later click or load makes this response stale, so it must not replace the newer details.
+    const cellLoading = ++this.cellLoading;
     if (count === 0) {
       this.details.replaceChildren(h('h3', {}, [title]), h('p', {}, ['No samples in this cell.']));
       return;
@@ -249,9 +253,11 @@ export class HeatmapView {
     this.details.replaceChildren(h('h3', {}, [title]), h('p', {}, ['Loading agents…']));
     try {
       const body = (await this.session.getJson(`/v1/heatmap/cell?${cellQuery(this.request!, time, bucket.index)}`)) as { agents?: Array<{ agentId: string; count: number }> };
+      if (cellLoading !== this.cellLoading) return;
       const agents = Array.isArray(body.agents) ? body.agents : [];
       this.details.replaceChildren(h('h3', {}, [title]), h('ul', { class: 'cell-agents' }, agents.map((agent) => this.agentItem(String(agent.agentId), countOf(agent.count, 'sample')))));
     } catch (error) {
+      if (cellLoading !== this.cellLoading) return;
       if (error instanceof UnauthorizedError) this.onUnauthorized(error);
       this.details.replaceChildren(h('h3', {}, [title]), h('p', {}, [`The cell's agents could not be loaded: ${(error as Error).message}`]));
     }
@@ -260,6 +266,7 @@ export class HeatmapView {
   private showOutliers(grid: HeatmapGrid, area: PlotArea, x: number): void {
     const near = grid.outliers.filter((mark) => Math.abs(timeToX(area, grid, mark.ts) - x) <= 6);
     if (near.length === 0) return;
+    this.cellLoading += 1;
     this.details.replaceChildren(
       h('h3', {}, [countOf(near.length, 'outlier alert')]),
       h('ul', { class: 'cell-agents' }, near.map((mark) => this.agentItem(mark.agentId, `${mark.rule} at ${new Date(mark.ts).toLocaleTimeString()}, value ${formatCompact(mark.value)}`))),
@@ -273,7 +280,7 @@ export class HeatmapView {
   }
 }
 
-/** Aligns a legend label at `x` so that labels at either end stay inside the legend. */
+/** Returns the text alignment of a legend label at `x`, so that labels at either end stay inside the legend. */
 function legendLabelAlign(x: number): CanvasTextAlign {
   if (x >= LEGEND_WIDTH - 1) return 'right';
   if (x <= 0) return 'left';

@@ -4,8 +4,10 @@ import { CLOSE_REAUTHORIZE, type ChangesResponse, DASHBOARD_SUBPROTOCOL, type Se
 import { type Session, UnauthorizedError } from './session.js';
 
 /**
- * Connection state shown on the page. `live`: the WebSocket delivers messages.
- * `polling`: the socket is down and the page polls. `offline`: polling fails too.
+ * Connection state shown on the page. `connecting`: the first socket is opening.
+ * `live`: the WebSocket delivers messages. `polling`: the socket is down and the
+ * page polls. `offline`: polling fails too. `signed-out`: the API rejected the token
+ * or the page has none.
  */
 export type LiveState = 'connecting' | 'live' | 'polling' | 'offline' | 'signed-out';
 
@@ -19,7 +21,7 @@ export interface LiveConnectionOptions {
   onUnauthorized(error: UnauthorizedError): void;
 }
 
-/** A socket that delivered nothing for this long (heartbeats come every 10 s) is closed and reopened. */
+/** Silence after which a socket is closed and reopened. The server sends a heartbeat after 10 s without a diff. */
 const SILENT_SOCKET_MS = 35_000;
 
 /**
@@ -70,6 +72,8 @@ export class LiveConnection {
 
     const socket = new WebSocket(url, protocols);
     this.socket = socket;
+    // The watchdog measures silence from the socket's start, so a socket that is still waiting for its snapshot stays.
+    this.lastMessageAt = Date.now();
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
       this.lastMessageAt = Date.now();
@@ -96,7 +100,7 @@ export class LiveConnection {
       }
       this.startPolling();
       const delay = reconnectDelay(this.failures++, Math.random());
-      this.options.onState('polling', `live connection lost (code ${event.code}); polling, reconnecting in ${Math.round(delay / 1_000)} s`);
+      this.options.onState('polling', `live connection lost (code ${event.code}), so the page polls and reconnects in ${Math.round(delay / 1_000)} s`);
       this.reconnectTimer = window.setTimeout(() => this.openSocket(), delay);
     };
   }
@@ -138,7 +142,7 @@ export class LiveConnection {
       for (const message of body.messages) {
         if (!this.receive(message)) break;
       }
-      if (this.socket?.readyState !== WebSocket.OPEN) this.options.onState('polling', 'the live connection is down; polling for changes');
+      if (this.socket?.readyState !== WebSocket.OPEN) this.options.onState('polling', 'the live connection is down, so the page polls for changes');
     } catch (error) {
       if (error instanceof UnauthorizedError) {
         this.stop();

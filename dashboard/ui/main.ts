@@ -14,13 +14,14 @@ import { SignInForm } from './sign-in.js';
 /**
  * The dashboard page: the agent list with its filters and the firing
  * alerts, the heatmap view, and the sign-in form, kept current by a
- * LiveConnection. Rendering happens at most once per animation frame, and
- * ages tick once a second on the page's clock corrected to the server's.
+ * LiveConnection. The agent list, alerts and counts render at most once per
+ * animation frame, and their ages tick once a second on the page's clock
+ * corrected to the server's.
  */
 class DashboardApp {
   private readonly model = new FleetModel();
   private readonly session = new Session();
-  private readonly agents = new AgentList(this.model);
+  private readonly agents = new AgentList(this.model, () => this.scheduleRender());
   private readonly alerts: AlertsPanel;
   private readonly heatmap: HeatmapView;
   private readonly signIn: SignInForm;
@@ -142,7 +143,7 @@ class DashboardApp {
     const filtered = matching !== total ? ` (${matching} ${matching === 1 ? 'matches' : 'match'} the filter)` : '';
     const text = `${countOf(total, 'agent')}: ${counts.up} up, ${counts.late} late, ${counts.silent} silent${filtered}`;
     setText(this.counts, text);
-    // A narrow top bar cuts the counts off with an ellipsis; the title keeps the whole text.
+    // A narrow top bar cuts the counts off with an ellipsis, so the title keeps the whole text.
     this.counts.setAttribute('title', text);
     this.updateSuggestions();
   }
@@ -153,7 +154,7 @@ class DashboardApp {
     this.alerts.tick();
   }
 
-  /** Refreshes the tag suggestions when the agents' layout changed, at most every 5 s: counting tags reads every agent. */
+  /** Refreshes the tag suggestions when the agents' layout changed, at most every 5 s because counting tags reads every agent. */
   private updateSuggestions(): void {
     if (this.suggestionsVersion === this.model.layoutVersion || Date.now() - this.suggestionsAt < 5_000) return;
     this.suggestionsVersion = this.model.layoutVersion;

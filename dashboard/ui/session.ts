@@ -76,7 +76,7 @@ export class Session {
     }
 
     const lifetimeSeconds = typeof payload.expires_in === 'number' ? payload.expires_in : 900;
-    // Renew a little early, so that a request does not race the expiry.
+    // The token counts as expired 5 s early, so that a request does not race the expiry.
     this.stored = { token: payload.access_token, expiresAt: Date.now() + lifetimeSeconds * 1_000 - 5_000 };
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.stored));
   }

@@ -2,7 +2,7 @@ import { CREATE_CREDENTIALS_COMMAND, parseCredentialsLine, signInFailureMessage 
 import { h, setText } from './dom.js';
 import { type Session, SignInError } from './session.js';
 
-/** `error`: the last attempt failed. `info`: a neutral notice, such as a session that ended. */
+/** Kind of sign-in notice. `error`: the last attempt failed. `info`: a neutral notice, such as a session that ended. */
 type NoticeKind = 'info' | 'error';
 
 /**
@@ -60,7 +60,7 @@ export class SignInForm {
     this.element = h('div', { class: 'sign-in', hidden: true }, [form]) as HTMLElement;
   }
 
-  /** Shows the form with a neutral notice; an empty notice shows none. */
+  /** Shows the form with a neutral notice. An empty notice shows none. */
   show(notice: string): void {
     this.setNotice(notice, 'info');
     this.element.hidden = false;
@@ -71,7 +71,7 @@ export class SignInForm {
     this.element.hidden = true;
   }
 
-  /** Fills both fields from a credentials line; returns false for text that is not one. */
+  /** Fills both fields from a credentials line. Returns false for text that is not such a line. */
   private fillFromLine(text: string): boolean {
     const pasted = parseCredentialsLine(text);
     if (!pasted) return false;
