@@ -21,8 +21,8 @@ async function setup(t: { teardown(cleanup: () => unknown): void }, options: { c
   t.teardown(() => testSecurity.close());
   const app = createGatewayApp({ bus, metricsTopic: TOPIC, registry, config, clock, logger: silentLogger, security: testSecurity.security });
   // Every request carries a token for the batch's agent, or for web-1 when the body names none.
-  // One token per agent: after its first use the gateway skips the asynchronous signature check,
-  // so a request reaches the bus before the test moves the manual clock.
+  // Each agent keeps one token, because the gateway skips the asynchronous signature check after a
+  // token's first use, so a request reaches the bus before the test moves the manual clock.
   const tokens = new Map<string, Promise<string>>();
   const tokenFor = (agentId: string): Promise<string> => {
     let token = tokens.get(agentId);
@@ -275,14 +275,14 @@ t.test('GET /v1/agents lists reporting agents', async (t) => {
     { metric: 'disk_used_pct', labels: { mount: '/' }, value: 71, ts: NOW - 1_000 },
   ]);
 
-  const one = await app.request('/v1/agents/db-1', { headers });
-  t.equal(one.status, 200);
+  const dbAgent = await app.request('/v1/agents/db-1', { headers });
+  t.equal(dbAgent.status, 200);
   const missing = await app.request('/v1/agents/nope', { headers });
   t.equal(missing.status, 404);
   t.equal((await errorOf(missing)).message, 'no agent with id "nope" has reported');
 });
 
-t.test('metrics route names misspelt keys of a batch and its samples', async (t) => {
+t.test('metrics route names misspelt keys', async (t) => {
   const { app } = await setup(t);
   const body = { ...validBatch(), tgs: { env: 'prod' }, samples: [{ metric: 'm', value: 1, ts: NOW - 1_000, lables: { mount: '/' }, colour: 'red' }] };
   const response = await post(app, JSON.stringify(body));
@@ -293,7 +293,7 @@ t.test('metrics route names misspelt keys of a batch and its samples', async (t)
   t.equal(byPath['samples[0].colour'], 'unknown key; the keys are metric, value, ts, labels');
 });
 
-t.test('metrics route rejects tag names reserved with a double underscore', async (t) => {
+t.test('metrics route rejects reserved tag names', async (t) => {
   const { app } = await setup(t);
   const response = await post(app, '{"version":1,"agentId":"web-1","tags":{"__proto__":"x"},"samples":[{"metric":"m","value":1,"ts":' + (NOW - 1_000) + '}]}');
   t.equal(response.status, 400);

@@ -20,11 +20,11 @@ export interface GatewayDeps {
   config: GatewayConfig;
   clock: Clock;
   logger: Logger;
-  /** Tokens, client certificates and rate limits; see security.ts. */
+  /** Tokens, client certificates and rate limits, built by GatewaySecurity in security.ts. */
   security: GatewaySecurity;
-  /** Silences and the decisions log; the routes of routes/alerting.ts are served only when given. */
+  /** Silences and the decisions log. The routes of routes/alerting.ts are served only when this is given. */
   alerting?: Pick<AlertingRoutesDeps, 'silences' | 'decisions'>;
-  /** Read access to the store for GET /v1/heatmap and /v1/heatmap/cell, which answer 503 without it. */
+  /** Read access to the store for GET /v1/heatmap and /v1/heatmap/cell. Without it, both routes respond 503. */
   heatmap?: HeatmapReader;
 }
 

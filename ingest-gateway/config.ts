@@ -42,9 +42,9 @@ const routeLimits = (defaults: { per_agent?: string; per_ip: string }) =>
 
 export const gatewayConfigSchema = z
   .strictObject({
-    /** Address to listen on; set 0.0.0.0 (or ::) to accept agents from other hosts. */
+    /** Address to listen on. Set 0.0.0.0 (or ::) to accept agents from other hosts. */
     host: z.string().min(1).default('127.0.0.1'),
-    /** HTTPS port; 0 picks a free one, which the startup log shows. */
+    /** HTTPS port. 0 picks a free one, which the startup log shows. */
     port: z.number().int().min(0).max(65_535).default(8443),
     /** Largest request body accepted; larger ones get 413. */
     max_body_size: byteSize().prefault('1MiB'),
@@ -54,14 +54,14 @@ export const gatewayConfigSchema = z
 
     tls: z
       .strictObject({
-        /** PEM server certificate (chain); with key_file. Without both, a local CA under <data_dir>/tls issues one. */
+        /** PEM server certificate (chain), set together with key_file. Without both, a local CA under <data_dir>/tls issues one. */
         cert_file: z.string().min(1).optional(),
         key_file: z.string().min(1).optional(),
         /** Extra DNS names and IP addresses for the generated server certificate. */
         names: z.array(z.string().min(1)).default([]),
         /** Client certificates: none, optional (verified when sent) or required (mutual TLS). */
         client_auth: z.enum(['none', 'optional', 'required']).default('none'),
-        /** PEM CA that client certificates must chain to; the local CA when absent. */
+        /** PEM CA that client certificates must chain to. Without it, the local CA is used. */
         client_ca_file: z.string().min(1).optional(),
       })
       .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
@@ -74,24 +74,24 @@ export const gatewayConfigSchema = z
       .strictObject({
         /** `iss` of every access token. */
         issuer: z.string().min(1).default('fleetpulse'),
-        /** `aud` of every access token; tokens for another audience get 401. */
+        /** `aud` of every access token. Tokens for another audience get 401. */
         audience: z.string().min(1).default('fleetpulse-gateway'),
         /** Lifetime of an access token. */
         token_ttl: duration({ min: 10_000, max: 86_400_000 }).prefault('15m'),
         /** JWS algorithm of new signing keys. */
         algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
-        /** Age at which the signing key is replaced; the old public key stays published until its tokens expire. */
+        /** Age at which the signing key is replaced. The old public key stays published until its tokens expire. */
         key_rotation: duration({ min: 60_000 }).prefault('24h'),
         /** How often a gateway rereads the signing keys that another replica may have rotated. */
         key_refresh: duration({ min: 100 }).prefault('30s'),
-        /** How often a gateway rereads the revoked credentials: the delay before a revocation applies. */
+        /** How often a gateway rereads the revoked credentials, which is the max delay before a revocation applies. */
         revocation_refresh: duration({ min: 100 }).prefault('2s'),
         /** Allowed clock difference when checking exp and nbf. */
         clock_tolerance: duration({ min: 0, max: 300_000 }).prefault('5s'),
         /**
          * How people and tools reach the read and operator routes (agents, silences, decisions,
-         * /metrics, the dashboard): `token` requires a Bearer token with the route's scope (read or
-         * silences:write); `open` applies only the per-IP rate limit and logs a warning at startup.
+         * /metrics, the dashboard). `token` requires a Bearer token with the route's scope (read or
+         * silences:write). `open` applies only the per-IP rate limit and logs a warning at startup.
          */
         operator_access: z.enum(OPERATOR_ACCESS_MODES).default('token'),
       })
@@ -104,13 +104,13 @@ export const gatewayConfigSchema = z
           .strictObject({
             /** POST /v1/metrics. */
             ingest: routeLimits({ per_agent: '60/1m', per_ip: '6000/1m' }),
-            /** POST /oauth/token; each request costs a scrypt hash, so the per-IP default is low. */
+            /** POST /oauth/token. Each request costs a scrypt hash, so the per-IP default is low. */
             token: routeLimits({ per_ip: '60/1m' }),
             /** The operator routes (agents, silences, decisions, /metrics, the dashboard's WebSocket) and /.well-known/jwks.json. */
             read: routeLimits({ per_ip: '600/1m' }),
           })
           .prefault({}),
-        /** Per agent group (a credential's group), per-agent rates that replace the route's. */
+        /** Per-agent rates by agent group (a credential's group), which replace the route's `per_agent` rates. */
         groups: z.record(z.string().min(1), z.partialRecord(z.enum(RATE_LIMITED_ROUTES), rate().nullable())).default({}),
       })
       .prefault({}),

@@ -4,14 +4,14 @@
  * requests; Prometheus sums them across replicas.
  */
 export class GatewayCounters {
-  private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
+  private readonly counters = new Map<string, { help: string; labelled: boolean; values: Map<string, number> }>();
 
   constructor() {
-    this.define('fleetpulse_gateway_rate_limited_total', 'Requests answered 429 Too Many Requests, by route and limit (agent or ip).');
-    this.define('fleetpulse_gateway_auth_rejected_total', 'Requests answered 401 or 403 for their token or client certificate, by route and error.');
-    this.define('fleetpulse_gateway_tokens_issued_total', 'Access tokens issued by POST /oauth/token.');
-    this.define('fleetpulse_gateway_token_errors_total', 'POST /oauth/token requests answered with an OAuth2 error, by error code.');
-    this.define('fleetpulse_gateway_plain_http_rejected_total', 'Connections that sent plain HTTP to the HTTPS port.');
+    this.define('fleetpulse_gateway_rate_limited_total', 'Requests rejected with 429 Too Many Requests, by route and limit (agent or ip).', true);
+    this.define('fleetpulse_gateway_auth_rejected_total', 'Requests rejected with 401 or 403 for their token or client certificate, by route and error.', true);
+    this.define('fleetpulse_gateway_tokens_issued_total', 'Access tokens issued by POST /oauth/token.', false);
+    this.define('fleetpulse_gateway_token_errors_total', 'POST /oauth/token requests rejected with an OAuth2 error, by error code.', true);
+    this.define('fleetpulse_gateway_plain_http_rejected_total', 'Connections that sent plain HTTP to the HTTPS port.', false);
   }
 
   rateLimited(route: string, limit: 'agent' | 'ip'): void {
@@ -34,24 +34,28 @@ export class GatewayCounters {
     this.add('fleetpulse_gateway_plain_http_rejected_total', {});
   }
 
-  /** The value of one series, for tests. */
+  /** Returns the value of one series, for tests. */
   value(name: string, labels: Record<string, string> = {}): number {
     return this.counters.get(name)?.values.get(formatLabels(labels)) ?? 0;
   }
 
-  /** All counters in the Prometheus text exposition format. */
+  /**
+   * Formats all counters in the Prometheus text exposition format. A counter
+   * without labels shows 0 before its first event, and a labelled one shows
+   * no series until then.
+   */
   toPrometheusText(): string {
     const lines: string[] = [];
-    for (const [name, { help, values }] of this.counters) {
+    for (const [name, { help, labelled, values }] of this.counters) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      if (values.size === 0 && !help.includes(', by ')) lines.push(`${name} 0`);
+      if (values.size === 0 && !labelled) lines.push(`${name} 0`);
       for (const [labels, value] of values) lines.push(`${name}${labels} ${value}`);
     }
     return `${lines.join('\n')}\n`;
   }
 
-  private define(name: string, help: string): void {
-    this.counters.set(name, { help, values: new Map() });
+  private define(name: string, help: string, labelled: boolean): void {
+    this.counters.set(name, { help, labelled, values: new Map() });
   }
 
   private add(name: string, labels: Record<string, string>): void {

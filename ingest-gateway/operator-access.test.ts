@@ -152,7 +152,7 @@ t.test('open operator access', async (t) => {
 
   const warnings = gateway.lines.filter((line) => line.level === 40);
   t.equal(warnings.length, 1, 'one warning at startup');
-  t.match(warnings[0]!.msg, /^gateway\.auth\.operator_access is open: agents, silences, alert decisions, \/metrics and the dashboard answer without a token/);
+  t.match(warnings[0]!.msg, /^gateway\.auth\.operator_access is open: agents, silences, alert decisions, \/metrics and the dashboard respond without a token/);
 });
 
 t.test('open operator access keeps the per-IP limit', async (t) => {

@@ -73,7 +73,7 @@ export class GatewaySecurity {
     if (auth.operator_access === 'open') {
       deps.logger.warn(
         { operatorAccess: auth.operator_access },
-        'gateway.auth.operator_access is open: agents, silences, alert decisions, /metrics and the dashboard answer without a token; set it to token unless only trusted clients reach the gateway',
+        'gateway.auth.operator_access is open: agents, silences, alert decisions, /metrics and the dashboard respond without a token; set it to token unless only trusted clients reach the gateway',
       );
     }
     return new GatewaySecurity(deps, keys, revocations, new TokenIssuer(keys, settings, deps.clock), new TokenVerifier(keys, revocations, settings, deps.clock));
@@ -99,7 +99,7 @@ export class GatewaySecurity {
     ];
   }
 
-  /** Returns the per-IP limit of the read routes alone; routes that serve fleet data take operatorGuard instead. */
+  /** Returns the per-IP limit of the read routes alone. Routes that serve fleet data take operatorGuard instead. */
   readGuard(): MiddlewareHandler<GatewayEnv> {
     return this.rateLimit('read', 'ip');
   }

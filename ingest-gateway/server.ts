@@ -30,9 +30,9 @@ export interface ListenOptions {
  * Serves a Hono app over HTTPS only and resolves once it listens.
  *
  * With a client CA, the server requests a certificate from every client and
- * verifies it against that CA, but completes the handshake without a valid
- * one, so that the client certificate middleware can respond 401 with the
- * reason instead of a bare handshake failure.
+ * verifies it against that CA. It completes the handshake even without a
+ * valid certificate, so that the client certificate middleware can respond
+ * 401 with the reason instead of a bare handshake failure.
  */
 export function listen(app: Hono, options: ListenOptions): Promise<RunningServer> {
   return new Promise((resolve, reject) => {

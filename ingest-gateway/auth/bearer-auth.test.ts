@@ -58,7 +58,7 @@ t.test('bearer auth token expiry with the clock', async (t) => {
   const unused = (await gateway.security.issuer.issue((await gateway.credentialFor('web-1')).record, ['metrics:write'])).token;
   t.equal((await post(`Bearer ${used}`)).status, 202, 'valid when issued');
 
-  // exp is 15 minutes after issue; the default clock tolerance is 5 s.
+  // exp is 15 minutes after issue, and the default clock tolerance is 5 s.
   await clock.advance(900_000 + 4_000);
   t.equal((await post(`Bearer ${used}`)).status, 202, 'still valid within the clock tolerance');
 

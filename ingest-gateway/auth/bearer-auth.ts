@@ -18,7 +18,7 @@ export interface BearerAuthOptions {
   logger: Logger;
 }
 
-/** Characters allowed in an RFC 6750 error_description: printable ASCII except `"` and `\`. */
+/** Replaces the characters that an RFC 6750 error_description must not contain. It allows printable ASCII except `"` and `\`. */
 function quotable(text: string): string {
   return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
 }
@@ -34,7 +34,7 @@ export interface TokenRejection {
 /**
  * Builds a rejection with its `WWW-Authenticate: Bearer` challenge. A missing
  * token gets a challenge without an error code, as RFC 6750 section 3.1
- * requires for requests without authentication.
+ * recommends for requests without authentication.
  */
 export function tokenRejection(status: TokenRejection['status'], error: TokenRejection['error'], description: string, scope?: string): TokenRejection {
   if (error === 'missing_token') return { status, error, description, challenge: 'Bearer' };
@@ -110,7 +110,10 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<Gatewa
     if (certificate && certificate.commonName !== principal.agentId) {
       const description = `the client certificate is for agent ${certificate.commonName} but the token is for agent ${principal.agentId}`;
       counters.authRejected(route, 'certificate_token_mismatch');
-      logger.warn({ route, certificateAgentId: certificate.commonName, tokenAgentId: principal.agentId, tokenId: principal.tokenId }, 'client certificate and access token name different agents');
+      logger.warn(
+        { route, certificateAgentId: certificate.commonName, certificateFingerprint: certificate.fingerprint, tokenAgentId: principal.agentId, tokenId: principal.tokenId },
+        'client certificate and access token name different agents',
+      );
       c.header('Connection', 'close');
       return errorResponse(c, 403, 'agent_mismatch', description);
     }

@@ -9,8 +9,8 @@ export type ClientAuthMode = 'none' | 'optional' | 'required';
  * Checks the client certificate of the TLS connection and stores its
  * subject CN as `clientCertificate` for the token and batch checks.
  *
- * The TLS server asks for a certificate but does not end the handshake
- * without one, so that this middleware can answer 401 with a reason:
+ * The TLS server requests a certificate but completes the handshake without
+ * a valid one, so that this middleware can respond 401 with a reason.
  * `required` rejects a missing certificate, and both `required` and
  * `optional` reject one that did not verify against the client CA.
  * Requests made without a socket (app.request in tests) pass unchecked in

@@ -5,10 +5,10 @@ import { METRICS_WRITE_SCOPE } from './tokens.js';
 export interface CredentialRequest {
   /** The token subject: the agent's id, or the name of an operator client (a person or tool). */
   agentId: string;
-  /** Rate limit group; `default` unless given. */
+  /** Agent group for rate limits and the `agent_group` tag. Defaults to `default`. */
   group?: string;
   tags?: Record<string, string>;
-  /** metrics:write unless given. */
+  /** Granted scopes, metrics:write by default. */
   scopes?: string[];
 }
 
@@ -17,7 +17,7 @@ export interface CredentialRequest {
  * stored only as its scrypt hash and cannot be shown again.
  *
  * `scryptCost` lowers the hashing cost for throwaway stores (tests and
- * benchmarks); the cost is recorded in the hash, so verification follows it.
+ * benchmarks). The cost is recorded in the hash, so verification uses the same cost.
  */
 export async function createCredential(
   store: CredentialStore,

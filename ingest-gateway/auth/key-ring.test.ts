@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ManualClock } from '../../pipeline/clock/index.js';
@@ -79,4 +81,27 @@ t.test('key ring replicas on Redis create one key', async (t) => {
   await Promise.all(rings.map((ring) => ring.refresh()));
   t.equal(rings[0]!.signingKey().kid, rings[1]!.signingKey().kid, 'both replicas moved to the same new key');
   t.equal((await stores[0]!.load()).length, 2, 'one rotation, with the previous key kept');
+});
+
+t.test('key ring rereads for an unknown kid', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-key-ring-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new ManualClock(T0);
+  const options = { algorithm: 'EdDSA' as const, rotationMs: 10 * MINUTE, retentionMs: 20 * MINUTE, refreshMs: 30_000, clock, logger: silentLogger };
+  const [reader, rotator] = [
+    await SigningKeyRing.open({ ...options, store: new FileSigningKeyStore(join(dir, 'signing-keys.json')) }),
+    await SigningKeyRing.open({ ...options, store: new FileSigningKeyStore(join(dir, 'signing-keys.json')) }),
+  ];
+
+  await rotator.rotate();
+  const rotatedKid = rotator.signingKey().kid;
+  const [first, second] = await Promise.all([reader.verificationKey(rotatedKid), reader.verificationKey(rotatedKid)]);
+  t.ok(first, 'the first request rereads the store and finds the key');
+  t.ok(second, 'a concurrent request waits for that reread');
+
+  await rotator.rotate();
+  const nextKid = rotator.signingKey().kid;
+  t.equal(await reader.verificationKey(nextKid), undefined, 'no second reread within a second');
+  await clock.advance(1_000);
+  t.ok(await reader.verificationKey(nextKid), 'a reread after a second finds the key');
 });

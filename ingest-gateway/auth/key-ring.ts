@@ -7,14 +7,14 @@ export type SigningAlgorithm = 'EdDSA' | 'ES256';
 
 export interface KeyRingOptions {
   store: SigningKeyStore;
-  /** Algorithm of keys generated from now on; existing keys keep theirs. */
+  /** Algorithm of newly generated keys. Existing keys keep theirs. */
   algorithm: SigningAlgorithm;
   /** Age at which the signing key is replaced. */
   rotationMs: number;
   /**
-   * How long a replaced key stays published: at least the token lifetime,
-   * plus the refresh interval (another replica may sign with it that much
-   * longer) and the clock tolerance.
+   * How long a replaced key stays published. Set it to at least the token
+   * lifetime plus the refresh interval, because another replica may sign with
+   * the key that much longer, plus the clock tolerance.
    */
   retentionMs: number;
   /** Interval of `start`'s rereads of the store. */
@@ -33,9 +33,10 @@ interface LoadedKey {
 const UNKNOWN_KID_REFRESH_MS = 1_000;
 
 /**
- * The gateway's token signing keys: the newest signs, and every key whose
- * tokens may still be valid verifies and is published in the JWKS. Keys live
- * in a SigningKeyStore, so a restart keeps them and replicas share them.
+ * Token signing keys of the gateway. The newest key signs, and every key
+ * whose tokens may still be valid verifies tokens and is published in the
+ * JWKS. Keys live in a SigningKeyStore, so a restart keeps them and replicas
+ * share them.
  *
  * ```ts
  * const ring = await SigningKeyRing.open({ store, algorithm: 'EdDSA', rotationMs, retentionMs, refreshMs, clock, logger });
@@ -90,16 +91,22 @@ export class SigningKeyRing {
   }
 
   /**
-   * Returns the verification key for `kid`. An unknown kid rereads the store,
-   * at most once per second, because another replica may have rotated.
+   * Returns the verification key for `kid`, or undefined when it is unknown.
+   * An unknown kid starts a reread of the store, at most one per
+   * UNKNOWN_KID_REFRESH_MS, because another replica may have rotated. Within
+   * that time, an unknown kid waits for a reread that is still running.
    */
   async verificationKey(kid: string | undefined): Promise<{ key: CryptoKey; alg: string } | undefined> {
     const find = () => this.keys.find((key) => key.stored.kid === kid);
     let found = find();
-    const now = this.options.clock.now();
-    if (!found && kid !== undefined && now - this.lastUnknownKidRefresh >= UNKNOWN_KID_REFRESH_MS) {
-      this.lastUnknownKidRefresh = now;
-      await this.refresh();
+    if (!found && kid !== undefined) {
+      const now = this.options.clock.now();
+      if (now - this.lastUnknownKidRefresh >= UNKNOWN_KID_REFRESH_MS) {
+        this.lastUnknownKidRefresh = now;
+        await this.refresh();
+      } else if (this.refreshing) {
+        await this.refreshing;
+      }
       found = find();
     }
     return found ? { key: found.publicKey, alg: found.stored.alg } : undefined;
@@ -130,14 +137,14 @@ export class SigningKeyRing {
     const now = this.options.clock.now();
     const previous = stored.at(-1);
     const fresh = await generateSigningKey(this.options.algorithm, now);
-    const kept = stored
+    const retained = stored
       .map((key) => (key === previous ? { ...key, retiredAt: now } : key))
       .filter((key) => key.retiredAt === undefined || now - key.retiredAt < this.options.retentionMs);
 
-    // A false result means another replica rotated first; load() then picks up its key.
-    if (await this.options.store.replace(previous?.kid, [...kept, fresh])) {
+    // A false result means that another replica rotated first, and load() then picks up its key.
+    if (await this.options.store.replace(previous?.kid, [...retained, fresh])) {
       this.options.logger.info(
-        { kid: fresh.kid, alg: fresh.alg, previousKid: previous?.kid, droppedKeys: stored.length - kept.length },
+        { kid: fresh.kid, alg: fresh.alg, previousKid: previous?.kid, droppedKeys: stored.length - retained.length },
         previous ? 'rotated the token signing key; the previous public key stays published until its tokens expire' : 'created the token signing key',
       );
     }

@@ -4,11 +4,11 @@ import type { Logger } from '../../pipeline/log/logger.js';
 import type { CredentialStore } from '../../pipeline/state/credential-store.js';
 
 /**
- * The revoked client ids, reread from the credential store every
- * `refreshMs`, so each request is checked in memory and a revocation made on
- * any replica (or by `fleetpulse credentials revoke`) applies everywhere
- * within one refresh interval. When a reread fails, the last list stays in
- * use and the failure is logged once a minute.
+ * Revoked client ids, reread from the credential store every `refreshMs`.
+ * Each request is checked in memory, and a revocation made on any replica
+ * (or by `fleetpulse credentials revoke`) applies everywhere within one
+ * refresh interval. When a reread fails, the last list stays in use and the
+ * failures are logged at most once a minute.
  */
 export class RevocationList {
   private revoked = new Map<string, number>();

@@ -10,7 +10,7 @@ export const DEFAULT_SCRYPT_COST = { N: 16_384, r: 8, p: 1 };
 
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
-/** scrypt needs 128 * N * r bytes; Node's default maxmem of 32 MiB leaves no room to raise N. */
+/** scrypt needs 128 * N * r bytes. Node's default maxmem of 32 MiB would leave no room to raise N. */
 const MAX_MEMORY = 64 * 1024 * 1024;
 
 function scryptAsync(secret: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
@@ -35,7 +35,11 @@ export async function hashSecret(secret: string, cost = DEFAULT_SCRYPT_COST): Pr
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
-/** Checks a secret against a hash from hashSecret in constant time; false for a malformed hash. */
+/**
+ * Checks a secret against a hash from hashSecret in constant time. Returns
+ * false for a hash in another format, and raises when its scrypt parameters
+ * are invalid, such as an N that is not a power of two.
+ */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false;

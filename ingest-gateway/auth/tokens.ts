@@ -21,11 +21,11 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   /** The token's jti. */
   tokenId: string;
-  /** Milliseconds since the Unix epoch. */
+  /** Expiry time in milliseconds since the Unix epoch. */
   expiresAt: number;
 }
 
-/** Raised for a token that gets 401 with error="invalid_token"; the message is the error_description. */
+/** Raised for a token that gets 401 with error="invalid_token". The message is the error_description. */
 export class InvalidTokenError extends Error {
   constructor(message: string) {
     super(message);
@@ -78,7 +78,7 @@ export class TokenIssuer {
   }
 }
 
-/** Tokens whose signature was verified, so that an agent's next requests skip the signature check. */
+/** Max tokens kept after their signature verified, so that an agent's next requests skip the signature check. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
@@ -164,7 +164,7 @@ export class TokenVerifier {
   }
 }
 
-/** Turns a jose error into the sentence of error_description. */
+/** Converts a jose error into an InvalidTokenError whose message is the error_description. */
 function toInvalidToken(error: unknown, settings: TokenSettings): InvalidTokenError {
   if (error instanceof InvalidTokenError) return error;
   if (error instanceof errors.JWTExpired) {

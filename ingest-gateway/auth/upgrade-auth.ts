@@ -17,7 +17,7 @@ export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
 export type UpgradeAuthorization =
   | {
       ok: true;
-      /** The token's client id; absent when `gateway.auth.operator_access` is `open`. */
+      /** The token's client id. Absent when `gateway.auth.operator_access` is `open`. */
       clientId?: string;
       /** The token's subject: the operator client's name. Absent when access is `open`. */
       subject?: string;
@@ -49,7 +49,7 @@ function isFetchRequest(request: IncomingMessage | Request): request is Request 
   return typeof (request.headers as Partial<Headers>).get === 'function';
 }
 
-/** Reads one request header from either request type; repeated headers come joined with `, `. */
+/** Reads one request header from either request type. Repeated headers come joined with `, `. */
 function headerOf(request: IncomingMessage | Request, name: string): string | undefined {
   if (isFetchRequest(request)) return request.headers.get(name) ?? undefined;
   const value = request.headers[name];
@@ -85,6 +85,7 @@ function subprotocolToken(header: string | undefined): { token: string | undefin
 export function upgradeAuthorizer(options: UpgradeAuthOptions): (request: IncomingMessage | Request, scope: string) => Promise<UpgradeAuthorization> {
   const { config, verifier, rateLimiter, counters, logger } = options;
   const rejectionLog = new LogThrottle(options.clock, 10_000);
+  const limitedLog = new LogThrottle(options.clock, 10_000);
 
   const reject = (rejection: TokenRejection): UpgradeAuthorization => {
     counters.authRejected(ROUTE, rejection.error);
@@ -99,10 +100,13 @@ export function upgradeAuthorizer(options: UpgradeAuthOptions): (request: Incomi
     if (!config.rate_limits.enabled || address === undefined || !rate) return undefined;
 
     // The same key as the read routes' per-IP limit, so upgrades and API reads share one budget.
-    const decision = await rateLimiter.consume([{ key: `read:ip:${address}`, limit: rate.limit, periodMs: rate.periodMs }]);
+    const key = `read:ip:${address}`;
+    const decision = await rateLimiter.consume([{ key, limit: rate.limit, periodMs: rate.periodMs }]);
     if (decision.allowed) return undefined;
 
     counters.rateLimited('read', 'ip');
+    const limited = limitedLog.record();
+    if (limited !== undefined) logger.warn({ route: ROUTE, limit: 'ip', key, limited }, 'rate limit exceeded; rejecting the WebSocket upgrade with 429');
     const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1_000));
     const headers = new Headers({ 'Retry-After': String(retryAfter) });
     setRateLimitHeaders(headers, decision.states[0]!);

@@ -98,7 +98,7 @@ t.test('rate limits shared by two gateways on Redis', async (t) => {
   t.same(rateHeaders(limited), { limit: '3', remaining: '0', reset: '60', policy: '3;w=60', retryAfter: '20' });
 });
 
-t.test('rate limit answers before the body is sent', async (t) => {
+t.test('rate limit responds before the body', async (t) => {
   const gateway = await startTestGatewayServer({ config: { rate_limits: { routes: { ingest: { per_agent: '1/1m' } } } } });
   t.teardown(() => gateway.close());
   const token = await gateway.tokenFor('web-1');

@@ -12,7 +12,7 @@ export interface RateLimitOptions {
   limiter: RateLimiter;
   config: GatewayConfig['rate_limits'];
   route: RateLimitedRoute;
-  /** `ip` counts by source address; `agent` by the token's subject, so it must run after bearerAuth. */
+  /** `ip` counts requests by source address. `agent` counts them by the token's subject, so it must run after bearerAuth. */
   by: 'ip' | 'agent';
   counters: GatewayCounters;
   clock: Clock;
@@ -100,8 +100,9 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     }
 
     await next();
-    // An earlier (IP) limit may have set the headers already; the tighter state wins.
-    const shown = Number(c.res.headers.get('RateLimit-Remaining') ?? Number.POSITIVE_INFINITY);
-    if (state.remaining <= shown) setRateLimitHeaders(c.res.headers, state);
+    // A limit that runs later in the chain (the per-agent one after the per-IP one) sets its headers
+    // first, on the way back. The state with fewer remaining requests wins.
+    const laterRemaining = Number(c.res.headers.get('RateLimit-Remaining') ?? Number.POSITIVE_INFINITY);
+    if (state.remaining <= laterRemaining) setRateLimitHeaders(c.res.headers, state);
   };
 }

@@ -50,8 +50,8 @@ t.test('silences API creates, reads and expires', async (t) => {
   t.same(listed.body.silences.map((silence: { id: string }) => silence.id), [created.body.id, pending.body.id]);
   t.same((await request('GET', '/v1/silences?status=pending')).body.silences.map((silence: { id: string }) => silence.id), [pending.body.id]);
 
-  const one = await request('GET', `/v1/silences/${created.body.id}`);
-  t.same(one.body, created.body);
+  const fetched = await request('GET', `/v1/silences/${created.body.id}`);
+  t.same(fetched.body, created.body);
 
   await clock.advance(60_000);
   const expired = await request('DELETE', `/v1/silences/${created.body.id}`);
@@ -78,12 +78,16 @@ t.test('silences API rejects invalid silences', async (t) => {
   t.equal(notJson.status, 400);
   t.equal(notJson.body.error.code, 'invalid_json');
 
+  const tooLarge = await request('POST', '/v1/silences', { ...validSilence, comment: 'x'.repeat(70_000) });
+  t.equal(tooLarge.status, 413);
+  t.equal(tooLarge.body.error.code, 'body_too_large');
+
   t.equal((await request('GET', '/v1/silences/nope')).status, 404);
   t.equal((await request('DELETE', '/v1/silences/nope')).status, 404);
   t.equal((await request('GET', '/v1/silences?status=old')).status, 400);
 });
 
-t.test('decisions API returns one alert history', async (t) => {
+t.test("decisions API returns one alert's history", async (t) => {
   const { store, request } = await setup(t);
   const base = { fingerprint: 'a1b2c3', alertKey: `a1b2c3:${T0}:firing`, state: 'firing' as const, rule: 'DiskFull', agentId: 'web-1', receiver: 'oncall' };
   await store.writeDecisions([

@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { every } from 'hono/combine';
 import type { Clock } from '../../pipeline/clock/index.js';
 import { parseSilenceInput, silenceStatus, silenceToJson } from '../../pipeline/messages/silence.js';
@@ -22,19 +23,21 @@ export interface AlertingRoutesDeps {
 /** Max POST /v1/silences body size accepted, in bytes. */
 const MAX_SILENCE_BODY = 64 * 1024;
 const DEFAULT_DECISION_LOOKBACK_MS = 7 * 86_400_000;
+const DEFAULT_DECISION_LIMIT = 1_000;
 const MAX_DECISIONS = 10_000;
 const FINGERPRINT = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The silences API and the decisions log of one alert:
+ * Builds the silences API and the route for the decisions of one alert:
  *
  * - `POST /v1/silences` creates a silence from `{ matchers, ends_at,
  *   created_by, comment, starts_at? }` and responds 201 with it.
- * - `GET /v1/silences[?status=active|pending|expired]` lists them.
- * - `GET /v1/silences/:id` returns one, and `DELETE /v1/silences/:id` expires it.
+ * - `GET /v1/silences[?status=active|pending|expired]` lists the silences.
+ * - `GET /v1/silences/:id` returns one silence, and `DELETE /v1/silences/:id` expires it.
  * - `GET /v1/alerts/:fingerprint/decisions[?from&to&limit]` returns the
- *   alert's decisions from the store, newest first, which explains why an
- *   alert was or was not notified.
+ *   alert's decisions from the store, newest first. They show why the alert
+ *   was or was not notified. `from` defaults to 7 days ago and `limit` to
+ *   1,000 (max 10,000).
  *
  * ```ts
  * app.route('/', alertingRoutes({ silences, decisions: store, clock, readGuards: [guard], writeGuards: [guard] }));
@@ -46,9 +49,11 @@ export function alertingRoutes(deps: AlertingRoutesDeps): Hono<GatewayEnv> {
   const readGuard = every(...deps.readGuards);
   const writeGuard = every(...deps.writeGuards);
 
-  app.post('/v1/silences', writeGuard, async (c) => {
+  // bodyLimit rejects a large body before reading it all into memory.
+  const silenceBodyLimit = bodyLimit({ maxSize: MAX_SILENCE_BODY, onError: (c) => errorResponse(c, 413, 'body_too_large', `the body is larger than ${MAX_SILENCE_BODY} bytes`) });
+
+  app.post('/v1/silences', writeGuard, silenceBodyLimit, async (c) => {
     const text = await c.req.text();
-    if (Buffer.byteLength(text) > MAX_SILENCE_BODY) return errorResponse(c, 413, 'body_too_large', `the body is larger than ${MAX_SILENCE_BODY} bytes`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -96,7 +101,7 @@ export function alertingRoutes(deps: AlertingRoutesDeps): Hono<GatewayEnv> {
     const now = clock.now();
     const from = parseTimeParameter(c.req.query('from'), now - DEFAULT_DECISION_LOOKBACK_MS);
     const to = parseTimeParameter(c.req.query('to'), now + 60_000);
-    const limit = c.req.query('limit') === undefined ? 1_000 : Number(c.req.query('limit'));
+    const limit = c.req.query('limit') === undefined ? DEFAULT_DECISION_LIMIT : Number(c.req.query('limit'));
     if (from === undefined || to === undefined) return errorResponse(c, 400, 'invalid_query', 'from and to must be ISO 8601 times or milliseconds since the epoch');
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DECISIONS) return errorResponse(c, 400, 'invalid_query', `limit must be an integer from 1 to ${MAX_DECISIONS}`);
 

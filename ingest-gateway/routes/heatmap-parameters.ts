@@ -22,7 +22,7 @@ export class ParameterError extends Error {
   }
 }
 
-/** Reads one query parameter; `all` returns every occurrence of a repeated one. */
+/** Query parameters of a request. `get` returns one value, and `all` every occurrence of a repeated parameter. */
 export interface QueryParameters {
   get(name: string): string | undefined;
   all(name: string): string[];

@@ -223,7 +223,7 @@ t.test('heatmap cell route rejects malformed parameters', async (t) => {
   }
 });
 
-t.test('heatmap routes answer 503 without a store', async (t) => {
+t.test('heatmap routes respond 503 without a store', async (t) => {
   const app = heatmapRoutes({ clock: new ManualClock(T0), guards: [] });
   for (const path of [HEATMAP, `/v1/heatmap/cell?metric=latency_ms&step=1m&time=${T0}&bucket=10`]) {
     const response = await app.request(path);

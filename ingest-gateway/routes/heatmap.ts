@@ -16,16 +16,16 @@ import {
 } from './heatmap-parameters.js';
 
 export interface HeatmapRoutesDeps {
-  /** Read access to the store; without it both routes respond with 503. */
+  /** Read access to the store. Without it, both routes respond 503. */
   store?: HeatmapReader;
   clock: Clock;
   /** Middleware of both routes, such as the operator guard. */
   guards: MiddlewareHandler<GatewayEnv>[];
-  /** Maximum outlier marks in one response; MAX_MARKS when not given. */
+  /** Maximum outlier marks in one response, MAX_MARKS by default. */
   maxMarks?: number;
 }
 
-/** Maximum outlier marks in one response by default; `marksTruncated` is true when more fired. */
+/** Default maximum of outlier marks in one response. `marksTruncated` is true when more fired. */
 export const MAX_MARKS = 1_000;
 
 /**
@@ -40,8 +40,8 @@ export const MAX_MARKS = 1_000;
  *   They are widened to whole time buckets: from down, to up, to multiples
  *   of `step` since the Unix epoch.
  * - `step`: width of a time bucket as a duration (`30s`, `1m`, `1h`), 1m by
- *   default; more than 2,000 time buckets are rejected with 400
- *   `too_many_buckets`.
+ *   default. A step that makes more than 2,000 time buckets is rejected
+ *   with 400 `too_many_buckets`.
  * - `filter`: comma-separated `name=value` matchers: `env=prod` or
  *   `tag.env=prod` on agent tags, `label.target=api` on series labels,
  *   `agent=web-1` on the agent id. Repeating `filter` adds matchers.
@@ -65,10 +65,11 @@ export const MAX_MARKS = 1_000;
  * ```
  *
  * `buckets` runs from the lowest to the highest non-empty value bucket,
- * ascending; `cells` lists the non-empty cells by time, then bucket. `marks`
- * are the `firing` transitions, oldest first and at most 1,000, of alerts
- * whose rule calls zscore or robust_zscore on the metric, for agents that
- * match the filter; `value` is the alert's value, such as the z-score.
+ * ascending. `cells` lists the non-empty cells by time, then bucket. `marks`
+ * are the `firing` transitions of alerts whose rule calls zscore or
+ * robust_zscore on the metric, for agents that match the filter, oldest
+ * first and at most `maxMarks` (1,000 by default). A mark's `value` is the
+ * alert's value, such as the z-score.
  *
  * `GET /v1/heatmap/cell?metric=…&step=…&time=…&bucket=…[&filter=…][&limit=100]`
  * lists the agents with samples in one cell: `time` is the cell's `time`,

@@ -24,7 +24,7 @@ export interface OAuthRouteDeps {
 /** Error codes of RFC 6749 section 5.2 that this endpoint uses. */
 type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
 
-/** A token request body is a few hundred bytes; anything larger is not one. */
+/** Max token request body in bytes. A valid request is a few hundred bytes. */
 const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
 
 /** Compared against when the client id is unknown, so that an unknown id takes as long as a wrong secret. */
@@ -40,7 +40,12 @@ function oauthError(c: Context, counters: GatewayCounters, error: OAuthError, de
   return c.json({ error, error_description: description }, 400);
 }
 
-/** Client id and secret from HTTP Basic (RFC 6749 section 2.3.1: form-urlencoded, then base64) or from the body. */
+/**
+ * Reads the client id and secret from HTTP Basic (RFC 6749 section 2.3.1:
+ * form-urlencoded, then base64) or from the body. Returns a problem for
+ * malformed credentials or credentials in both places, and undefined when
+ * the request has none.
+ */
 function clientCredentials(c: Context, form: URLSearchParams): { clientId: string; secret: string } | { problem: OAuthError; description: string } | undefined {
   const header = c.req.header('authorization');
   const inBody = form.has('client_id') || form.has('client_secret');
@@ -61,9 +66,11 @@ function clientCredentials(c: Context, form: URLSearchParams): { clientId: strin
 }
 
 /**
- * POST /oauth/token: the OAuth2 client credentials grant (RFC 6749 section
- * 4.4) with errors in the JSON format of section 5.2.
- * GET /.well-known/jwks.json: the public keys that verify access tokens.
+ * Builds the OAuth2 routes:
+ *
+ * - `POST /oauth/token`: the client credentials grant (RFC 6749 section
+ *   4.4), with errors in the JSON format of section 5.2.
+ * - `GET /.well-known/jwks.json`: the public keys that verify access tokens.
  *
  * ```sh
  * curl --cacert data/tls/ca.crt -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials https://127.0.0.1:8443/oauth/token
@@ -113,7 +120,10 @@ export function oauthRoutes(deps: OAuthRouteDeps): Hono<GatewayEnv> {
 
       const certificate = c.get('clientCertificate');
       if (certificate && certificate.commonName !== credential.agentId) {
-        logger.warn({ clientId: credential.clientId, agentId: credential.agentId, certificateAgentId: certificate.commonName }, 'client certificate does not match the credentials');
+        logger.warn(
+          { clientId: credential.clientId, agentId: credential.agentId, certificateAgentId: certificate.commonName, certificateFingerprint: certificate.fingerprint },
+          'client certificate does not match the credentials',
+        );
         return oauthError(c, counters, 'invalid_client', `the client certificate is for agent ${certificate.commonName}, but these credentials are for agent ${credential.agentId}`);
       }
 

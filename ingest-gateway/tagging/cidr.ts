@@ -123,8 +123,11 @@ function maskWords(prefix: number): AddressWords {
   return words as unknown as AddressWords;
 }
 
-/** Returns the 4 or 16 bytes of an address that isIP has accepted. */
-function addressBytes(address: string, version: 4 | 6): number[] {
+/**
+ * Returns the 4 or 16 bytes of an address that isIP has accepted as `version`,
+ * without a zone index. An IPv6 address may end in dotted IPv4.
+ */
+export function addressBytes(address: string, version: 4 | 6): number[] {
   if (version === 4) return address.split('.').map(Number);
 
   // An IPv6 address may end in dotted IPv4 (::ffff:10.1.2.3): turn it into two groups.

@@ -143,7 +143,7 @@ t.test('tagging config rejects unknown match keys', async (t) => {
   const { load: run } = load(t, withThirdRule('{ match: { agentid: web-1 }, tags: { a: b } }'));
   const issues = issuesOf(run);
 
-  // The loader words the unknown key message; this test checks only where it points.
+  // The loader words the unknown key message, so this test checks only where it points.
   t.equal(issues.length, 2);
   t.match(issues[0], { key: 'gateway.tagging.rules.2.match.agentid', message: /^unknown key/ });
   t.same(issues[1], { key: 'gateway.tagging.rules.2.match', message: "must set at least one of agent_id, hostname and ip; to tag every agent, match agent_id: '.*'" });

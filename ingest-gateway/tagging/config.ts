@@ -3,18 +3,18 @@ import { describeValue, isPlainObject } from '../../pipeline/messages/validation
 import { tagIssue } from '../../pipeline/messages/metric-batch.js';
 import { type Cidr, CidrError, CidrSet, parseCidr } from './cidr.js';
 
-/** The tag that carries the access token's agent group; only the token sets it. */
+/** Tag that carries the access token's agent group. Only the token sets it. */
 export const AGENT_GROUP_TAG = 'agent_group';
 
-/** One entry of `gateway.tagging.rules`, compiled. Every condition it has must hold. */
+/** Compiled entry of `gateway.tagging.rules`. A rule matches when all of its conditions hold. */
 export interface TaggingRule {
   /** Position in `gateway.tagging.rules`, for logs. */
   index: number;
   /** Matches the whole agent id. */
   agentId?: RegExp;
-  /** Matches the whole hostname that the agent reports; never matches an agent that reports none. */
+  /** Matches the whole hostname that the agent reports. An agent that reports no hostname never matches. */
   hostname?: RegExp;
-  /** Networks of which the connection's peer address must be in one. */
+  /** Networks, one of which must contain the connection's peer address. */
   ip?: CidrSet;
   tags: Readonly<Record<string, string>>;
 }
@@ -47,9 +47,9 @@ const anchoredRegex = (field: string, example: string) =>
   });
 
 /**
- * One network or a list of them; a peer address in any of them matches.
- * One transform rather than a union, so that the message names the network
- * that is invalid.
+ * Schema of `match.ip`: one network or a list of them. A peer address in any
+ * of them matches. It is one transform rather than a union, so that the
+ * message names the invalid network.
  */
 const networks = z.unknown().transform((value, context): CidrSet => {
   const texts = Array.isArray(value) ? value : [value];
@@ -108,7 +108,7 @@ const tagsSchema = z.unknown().transform((value, context): Record<string, string
 });
 
 const ruleSchema = z.strictObject({
-  /** Conditions on the agent; a rule applies when all of them hold. */
+  /** Conditions on the agent. A rule applies when all of them hold. */
   match: z.unknown().pipe(
     z.custom<unknown>((value) => value !== undefined, { message: 'missing; expected conditions such as { agent_id: web-.* } or { ip: 10.20.0.0/16 }' }).pipe(matchSchema),
   ),

@@ -28,15 +28,15 @@ interface Overlay {
 export interface TaggerOptions {
   logger: Logger;
   clock: Clock;
-  /** Overlays kept, one per (agent id, hostname, IP address, token claims); 100,000 unless given. */
+  /** Max cached overlays, one per (agent id, hostname, IP address, token claims). 100,000 by default. */
   cacheSize?: number;
 }
 
 const DEFAULT_CACHE_SIZE = 100_000;
 
 /**
- * Assembles an agent's final tags from four sources; on the same key a later
- * source wins:
+ * Assembles an agent's final tags from four sources. On the same key, a
+ * later source wins:
  *
  * 1. the batch's `tags`, from the agent's configuration;
  * 2. the host facts the batch reports (`hostname`, `os`, `os_release`,
@@ -59,7 +59,10 @@ const DEFAULT_CACHE_SIZE = 100_000;
  */
 export class Tagger {
   private readonly overlays = new Map<string, Overlay>();
-  /** Key part and checked tags of each token's claims; the token verifier hands out one Principal object per token. */
+  /**
+   * Cache key part and checked tags of each token's claims. The token
+   * verifier returns the same Principal object while it caches the token.
+   */
   private readonly claims = new WeakMap<object, { key: string; tags: Record<string, string> }>();
   private readonly cacheSize: number;
   private readonly invalidClaimLog: LogThrottle;
@@ -72,7 +75,7 @@ export class Tagger {
     this.invalidClaimLog = new LogThrottle(options.clock, 60_000);
   }
 
-  /** Returns a new object with the final tags; the request's objects are not changed. */
+  /** Returns a new object with the final tags. The request's objects are not changed. */
   tagsFor(request: TagRequest): Record<string, string> {
     const overlay = this.overlayFor(request);
     const hostTags = hostFactTags(request.host);
@@ -90,7 +93,7 @@ export class Tagger {
     return Object.assign(tags, overlay.tags);
   }
 
-  /** Overlays cached now, for the benchmark and tests. */
+  /** Number of cached overlays, for the benchmark and tests. */
   get cachedOverlays(): number {
     return this.overlays.size;
   }
@@ -115,9 +118,10 @@ export class Tagger {
   }
 
   /**
-   * Checks the token's tags against the batch format's rules once per token.
-   * Tokens carry what `credentials create --tag` stored, which was not
-   * checked when it was created, so an invalid tag is logged and left out.
+   * Checks the token's tags against the batch format's tag rules, once per
+   * token, and returns them with `agent_group` and the cache key part. Only
+   * the `credentials create --tag` command checks tags, not createCredential
+   * or the credential store, so an invalid tag is logged and left out.
    */
   private claimsOf(principal: TagRequest['principal']): { key: string; tags: Record<string, string> } {
     let claims = this.claims.get(principal);

@@ -24,7 +24,7 @@ export interface TestGatewayServer extends TestSecurity {
 
 export interface TestGatewayOptions extends Omit<TestSecurityOptions, 'clock' | 'config'> {
   clock?: Clock;
-  /** Gateway configuration keys, parsed with the defaults; port 0 and host 127.0.0.1 unless given. */
+  /** Gateway configuration keys, parsed with the defaults. Port 0 and host 127.0.0.1 unless given. */
   config?: Record<string, unknown>;
   logger?: Logger;
 }
@@ -78,7 +78,7 @@ export interface TestApp extends TestSecurity {
   bus: MemoryBus;
 }
 
-/** Builds the gateway app without a server, for app.request; the security stores are files in a temporary directory unless given. */
+/** Builds the gateway app without a server, for app.request. The security stores are files in a temporary directory unless given. */
 export async function createTestApp(options: Omit<TestGatewayOptions, 'clock'> & { clock: Clock }): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
   const config: GatewayConfig = gatewayConfigSchema.parse({ ...options.config });

@@ -16,7 +16,7 @@ export const TEST_SCRYPT_COST = { N: 1_024, r: 8, p: 1 };
 export interface TestSecurityOptions {
   clock: Clock;
   config?: GatewayConfig;
-  /** Stores to share with another gateway; files in a fresh temporary directory unless given. */
+  /** Stores to share with another gateway. Without them, the stores are files in a fresh temporary directory. */
   credentials?: CredentialStore;
   signingKeys?: SigningKeyStore;
   rateLimiter?: RateLimiter;
@@ -30,9 +30,9 @@ export interface TestSecurity {
   rateLimiter: RateLimiter;
   /** The temporary directory of the file stores. */
   dataDir: string;
-  /** Creates credentials (once per agent) and returns them with their secret. */
+  /** Creates credentials on the first call for an agent and returns them with their secret. Later calls ignore `request`. */
   credentialFor(agentId: string, request?: Omit<CredentialRequest, 'agentId'>): Promise<{ record: CredentialRecord; clientSecret: string }>;
-  /** Issues an access token for the agent's credentials without going through POST /oauth/token. */
+  /** Issues an access token for the agent's credentials without POST /oauth/token. `scopes` may include scopes that the credentials lack. */
   tokenFor(agentId: string, scopes?: string[]): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { addressBytes } from '../tagging/cidr.js';
 import * as der from './der.js';
 
 /** A certificate and its private key, both PEM. */
@@ -137,29 +138,19 @@ function keyIdentifier(publicKey: KeyObject): Buffer {
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest().subarray(0, 20);
 }
 
-/** A dNSName, or an iPAddress for a literal IPv4 or IPv6 address. */
+/** Encodes a subjectAltName entry: an iPAddress for a literal IPv4 or IPv6 address, else a dNSName. */
 function generalName(name: string): Buffer {
   const version = isIP(name);
-  if (version === 4) return der.implicit(7, Buffer.from(name.split('.').map(Number)));
-  if (version === 6) return der.implicit(7, ipv6Bytes(name));
+  if (version === 4 || version === 6) return der.implicit(7, Buffer.from(addressBytes(name, version)));
   return der.implicit(2, Buffer.from(name, 'ascii'));
 }
 
-function ipv6Bytes(address: string): Buffer {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  const parse = (part: string | undefined): number[] => (part ? part.split(':').map((group) => Number.parseInt(group, 16)) : []);
-  const front = parse(head);
-  const back = parse(tail);
-  const groups = tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-  const bytes = Buffer.alloc(16);
-  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
-  return bytes;
-}
-
 /**
- * The DER Name of a certificate authority made by createCertificateAuthority.
- * It is encoded again from the parsed subject because name chaining
- * (RFC 5280 section 7.1) compares an issued certificate's issuer with it.
+ * Encodes the DER Name of a certificate authority made by
+ * createCertificateAuthority again from its parsed subject, because
+ * X509Certificate does not expose the subject's DER. Name chaining (RFC 5280
+ * section 7.1) compares an issued certificate's issuer with that subject.
+ * Throws for any other authority.
  */
 function authorityName(cert: X509Certificate): Buffer {
   const attributes = cert.subject.split('\n');

@@ -1,7 +1,7 @@
 /**
- * The few DER encodings (ITU-T X.690) that an X.509 certificate needs. Only
- * encoding: nothing in fleetpulse parses DER by hand, because
- * node:crypto's X509Certificate reads certificates.
+ * DER encoders (ITU-T X.690) for the few types that an X.509 certificate
+ * needs. There is no decoder, because node:crypto's X509Certificate parses
+ * certificates.
  */
 
 /** Encodes one tag-length-value element with a definite length. */

@@ -60,6 +60,16 @@ t.test('local TLS generated on first start', async (t) => {
   t.ok(new X509Certificate(more.cert).verify(new X509Certificate(readFileSync(paths.caCert)).publicKey), 'issued by the same CA');
 });
 
+t.test('local TLS with an IPv4-mapped name', async (t) => {
+  const dir = tempDir(t);
+  const config = gatewayConfigSchema.parse({ tls: { names: ['::ffff:192.0.2.1'] } });
+  const first = loadGatewayTls(config, dir, silentLogger);
+  t.ok(new X509Certificate(first.cert).subjectAltName?.split(', ').includes('IP Address:0:0:0:0:0:FFFF:C000:201'), 'SAN of the mapped address');
+
+  const second = loadGatewayTls(config, dir, silentLogger);
+  t.equal(second.cert, first.cert, 'a restart keeps the certificate');
+});
+
 t.test('local TLS with configured certificates', async (t) => {
   const dir = tempDir(t);
   const authority = createCertificateAuthority('own CA', 30);

@@ -5,9 +5,10 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../pipeline/log/logger.js';
 import type { GatewayConfig } from '../config.js';
+import { addressBytes } from '../tagging/cidr.js';
 import { type CertificateAndKey, createCertificateAuthority, issueCertificate } from './certificates.js';
 
-/** Raised when the configured certificate files cannot be used; the message names the file and the fix. */
+/** Raised when the configured certificate files cannot be used. The message names the file and the fix. */
 export class TlsSetupError extends Error {
   constructor(message: string) {
     super(message);
@@ -21,11 +22,11 @@ export interface GatewayTls {
   key: string;
   /** CAs that client certificates must chain to, when client_auth is not none. */
   clientCa?: string;
-  /** The local CA's certificate file when fleetpulse generated the server certificate, for agents to trust. */
+  /** Certificate file of the local CA, for agents to trust. Set only when fleetpulse generated the server certificate. */
   localCaFile?: string;
 }
 
-/** Files of the local CA and the certificates it issues, under <data_dir>/tls. */
+/** Returns the files of the local CA and the server certificate it issues, under <data_dir>/tls. */
 export function localTlsPaths(dataDir: string) {
   const dir = resolve(dataDir, 'tls');
   return {
@@ -44,11 +45,12 @@ const RENEW_BEFORE_MS = 30 * 86_400_000;
 
 /**
  * Loads the gateway's certificate and key from tls.cert_file and
- * tls.key_file, or, when neither is set, from <data_dir>/tls: on the first
- * start a local CA (ca.crt, ca.key) and a server certificate that it signs
- * are generated there. The server certificate is issued again when it is
- * missing, within 30 days of expiry, or not signed by the local CA. It is
- * also issued again when it lacks one of the names of `serverNames`.
+ * tls.key_file. When neither is set, it loads them from <data_dir>/tls, where
+ * the first start generates a local CA (ca.crt, ca.key) and a server
+ * certificate that the CA signs. The server certificate is issued again when
+ * it is missing, within 30 days of expiry, not signed by the local CA, or
+ * lacks one of the names of `serverNames`. Unless tls.client_auth is none,
+ * it also loads the client CA: tls.client_ca_file, else the local CA.
  */
 export function loadGatewayTls(config: GatewayConfig, dataDir: string, logger: Logger, now = new Date()): GatewayTls {
   const { tls } = config;
@@ -85,7 +87,7 @@ export function serverNames(config: GatewayConfig): string[] {
 
 function ensureLocalCertificates(config: GatewayConfig, dataDir: string, logger: Logger, now: Date): GatewayTls {
   const paths = localTlsPaths(dataDir);
-  // Readable by other users for ca.crt; the keys themselves are 0600.
+  // Other users may read the directory, so that they can read ca.crt. The key files are 0600.
   mkdirSync(paths.dir, { recursive: true, mode: 0o755 });
 
   let authority: CertificateAndKey;
@@ -130,20 +132,19 @@ function serverCertificateProblem(certFile: string, keyFile: string, authority: 
   return missing.length > 0 ? `the server certificate lacks the names ${missing.join(', ')}` : undefined;
 }
 
-/** Formats an IPv6 address as X509Certificate.subjectAltName shows it: eight groups without leading zeros. */
+/** Formats an IPv6 address as X509Certificate.subjectAltName shows it: eight upper-case hex groups without leading zeros. */
 function expandIpv6(address: string): string {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  const front = head ? head.split(':') : [];
-  const back = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? front : [...front, ...new Array<string>(8 - front.length - back.length).fill('0'), ...back];
-  return groups.map((group) => Number.parseInt(group, 16).toString(16).toUpperCase()).join(':');
+  const bytes = addressBytes(address, 6);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16).toUpperCase());
+  return groups.join(':');
 }
 
-function readPem(file: string, key: string): string {
+function readPem(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new TlsSetupError(`cannot read ${key} ${file}: ${(error as Error).message}`);
+    throw new TlsSetupError(`cannot read ${setting} ${file}: ${(error as Error).message}`);
   }
 }
 
