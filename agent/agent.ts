@@ -22,7 +22,7 @@ export interface AgentDependencies {
   clock?: Clock;
   /** Host readings; systeminformation and node:os unless given. */
   source?: MetricSource;
-  /** Facts about the host sent with every batch; systeminformation and node:os unless given. */
+  /** Source of the host facts that every batch carries, SystemHostFacts unless given. */
   hostFacts?: HostFactsSource;
   /** Source of retry jitter in [0, 1); Math.random unless given. */
   random?: () => number;
@@ -75,7 +75,7 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
         requestTimeoutMs: config.request_timeout,
       })
     : undefined;
-  if (!tokens) logger.warn({ agentId: config.agent_id }, 'no client_id configured; batches go without an access token, which the fleetpulse gateway rejects with 401');
+  if (!tokens) logger.warn({ agentId: config.agent_id }, 'client_id is not set, so batches go without an access token and the fleetpulse gateway rejects them with 401; set client_id and a client secret');
   const sender = new Sender({
     gatewayUrl: config.gateway_url,
     agentId: config.agent_id,
@@ -106,7 +106,7 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
       sender.setHostFacts(await hostFacts.read());
     } catch (error) {
       const failures = hostFactsLog.record();
-      if (failures !== undefined) logger.warn({ err: error, failures }, 'reading the host facts failed; batches carry the facts read before, if any');
+      if (failures !== undefined) logger.warn({ err: error, agentId: config.agent_id, failures }, 'reading the host facts failed; batches carry the facts read before, if any');
     }
   };
 
@@ -173,7 +173,7 @@ export function startAgent(config: AgentConfig, dependencies: AgentDependencies)
   };
 }
 
-/** Reads the client secret from client_secret (or FLEETPULSE_AGENT_CLIENT_SECRET) or client_secret_file. */
+/** Returns client_secret, which FLEETPULSE_AGENT_CLIENT_SECRET also sets, or else reads client_secret_file. */
 function readClientSecret(config: AgentConfig): string {
   if (config.client_secret !== undefined) return config.client_secret;
   const file = config.client_secret_file!;
@@ -181,9 +181,9 @@ function readClientSecret(config: AgentConfig): string {
   try {
     secret = readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new Error(`cannot read client_secret_file ${file}: ${(error as Error).message}`);
+    throw new Error(`failed to read client_secret_file ${file}: ${(error as Error).message}; check the path and its permissions`);
   }
-  if (secret === '') throw new Error(`client_secret_file ${file} is empty`);
+  if (secret === '') throw new Error(`client_secret_file ${file} is empty; write the client secret from \`fleetpulse credentials create\` into it`);
   return secret;
 }
 

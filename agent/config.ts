@@ -72,7 +72,7 @@ export const agentConfigFields = z.strictObject({
   gateway_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').default('https://127.0.0.1:8443'),
   /** Time between two collections. */
   interval: duration({ min: 100 }).prefault('10s'),
-  /** Sent with every batch (env, region, role or any other name); the gateway's tagging rules and the credentials' tags override them (docs/tagging.md). */
+  /** Tags sent with every batch (env, region, role or any other name). The gateway's tagging rules and the credentials' tags override them (docs/tagging.md). */
   tags: tagsSchema.default({}),
   /** `host:port` endpoints whose TCP connect time is measured each interval. */
   probe_targets: z
@@ -94,25 +94,25 @@ export const agentConfigFields = z.strictObject({
   /** Maximum retry delay, also the maximum wait a Retry-After header can impose. */
   retry_max: duration({ min: 1 }).prefault('60s'),
   log_level: logLevel().default('info'),
-  /** Connections to an https:// gateway_url. */
+  /** TLS settings of the connections to an https:// gateway_url. */
   tls: z
     .strictObject({
-      /** PEM CA certificate(s) that the gateway's certificate must chain to, such as <data_dir>/tls/ca.crt of the gateway; the system's CAs when absent. */
+      /** PEM CA certificate(s) that the gateway's certificate must chain to, such as <data_dir>/tls/ca.crt of the gateway. The system's CAs are used when absent. */
       ca_file: z.string().min(1).optional(),
-      /** PEM client certificate for mutual TLS; its subject CN must be agent_id. */
+      /** PEM client certificate for mutual TLS, whose subject CN must be agent_id. */
       cert_file: z.string().min(1).optional(),
       /** PEM private key of cert_file. */
       key_file: z.string().min(1).optional(),
     })
     .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), { message: 'cert_file and key_file must be set together', path: ['cert_file'] })
     .prefault({}),
-  /** OAuth2 client id from `fleetpulse credentials create`; without it, batches go without an access token. */
+  /** OAuth2 client id from `fleetpulse credentials create`. Without it, batches go without an access token. */
   client_id: z.string().min(1).optional(),
-  /** The client secret; prefer FLEETPULSE_AGENT_CLIENT_SECRET or client_secret_file to keeping it in the file. */
+  /** Client secret. Prefer FLEETPULSE_AGENT_CLIENT_SECRET or client_secret_file to keeping it in the file. */
   client_secret: z.string().min(1).optional(),
   /** File whose content (surrounding whitespace removed) is the client secret. */
   client_secret_file: z.string().min(1).optional(),
-  /** Token endpoint; `${gateway_url}/oauth/token` when absent. */
+  /** Token endpoint URL, `${gateway_url}/oauth/token` when absent. */
   token_url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').optional(),
 });
 

@@ -3,7 +3,7 @@ import si, { type Systeminformation } from 'systeminformation';
 import type { Clock } from '../pipeline/clock/index.js';
 import { HOST_FACT_TAGS, type HostFacts, hostFactIssue } from '../pipeline/messages/metric-batch.js';
 
-/** A source of the facts about this host that every batch carries. */
+/** Source of the facts about this host that every batch carries. */
 export interface HostFactsSource {
   read(): Promise<HostFacts>;
 }
@@ -12,18 +12,18 @@ export interface HostFactsSource {
  * How long the facts from systeminformation are reused. Reading them takes
  * about 100 ms and starts child processes on Linux (measured with
  * systeminformation 5.33 on Debian 12), and they change only with an
- * operating system upgrade.
+ * operating system or kernel upgrade.
  */
 export const HOST_FACTS_REFRESH_MS = 3_600_000;
 
 /**
- * Reads this host: the distribution's name and release and the kernel
- * version through systeminformation's osInfo (reread every hour), and the
- * hostname, architecture and platform through node:os on every read, so a
+ * Host facts of this machine. The distribution's name and release and the
+ * kernel version come from systeminformation's osInfo, reread every hour.
+ * The hostname, architecture and platform come from Node on every read, so a
  * renamed host shows within one collection.
  *
- * When a reread fails, the facts read before are kept. Only a failure of
- * the first read rejects.
+ * When a reread fails, the facts read before are kept and the next read
+ * tries again. Only a failure of the first read rejects.
  */
 export class SystemHostFacts implements HostFactsSource {
   private system: { facts: HostFacts; readAt: number } | undefined;
@@ -51,9 +51,9 @@ export class SystemHostFacts implements HostFactsSource {
 }
 
 /**
- * Keeps the facts that the gateway accepts: the gateway rejects a whole
- * batch for one invalid fact, so an empty, overlong or odd value is left
- * out here.
+ * Returns the facts that the gateway accepts, trimmed. The gateway rejects a
+ * whole batch for one invalid fact, so an empty or overlong value, or one
+ * with control characters, is left out here.
  */
 export function validHostFacts(facts: HostFacts): HostFacts {
   const valid: HostFacts = {};

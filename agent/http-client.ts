@@ -4,9 +4,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** TLS settings of the agent's connections to the gateway, as file paths. */
 export interface ClientTlsFiles {
-  /** PEM CA certificates that the gateway's certificate must chain to; the system's CAs when absent. */
+  /** PEM CA certificates that the gateway's certificate must chain to. The system's CAs are used when absent. */
   caFile?: string;
-  /** PEM client certificate and key for mutual TLS. */
+  /** PEM client certificate for mutual TLS, with `keyFile` as its private key. */
   certFile?: string;
   keyFile?: string;
 }
@@ -26,14 +26,15 @@ export interface HttpResponse {
   body: string;
 }
 
-/** Bodies larger than this are cut off and the connection dropped, because the gateway's responses are small. */
+/** Default of `maxBodyBytes`. Larger bodies are cut off and the connection dropped, because the gateway's responses are small. */
 const MAX_READ_BYTES = 64 * 1024;
 
 /**
- * HTTP and HTTPS requests to the gateway over keep-alive connections, with
- * the configured CA and client certificate. node:https rather than fetch,
- * because Node 20's fetch takes a custom CA or client certificate only
- * through an undici dispatcher, which is not a dependency of fleetpulse.
+ * Client for HTTP and HTTPS requests to the gateway over keep-alive
+ * connections, with the configured CA and client certificate. It uses
+ * node:https rather than fetch, because Node 20's fetch takes a custom CA or
+ * client certificate only through an undici dispatcher, which is not a
+ * dependency of fleetpulse.
  */
 export class GatewayHttpClient {
   private readonly httpsAgent: HttpsAgent;
@@ -61,7 +62,7 @@ export class GatewayHttpClient {
         response.on('data', (chunk: Buffer) => {
           if (length < this.maxBodyBytes) chunks.push(chunk);
           length += chunk.length;
-          if (length > MAX_READ_BYTES) response.destroy();
+          if (length > this.maxBodyBytes) response.destroy();
         });
         const finish = (): void => {
           resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).subarray(0, this.maxBodyBytes).toString('utf8') });
@@ -75,7 +76,7 @@ export class GatewayHttpClient {
     });
   }
 
-  /** Closes idle keep-alive connections. */
+  /** Closes every connection of the client, including any with a request in flight. */
   close(): void {
     this.httpsAgent.destroy();
     this.httpAgent.destroy();

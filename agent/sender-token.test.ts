@@ -15,7 +15,10 @@ t.test('sender renews the token after a 401', async (t) => {
   let current: string | undefined;
   const tokens: AccessTokenSource = {
     token: async () => {
-      current ??= `token-${issued.push(`token-${issued.length + 1}`)}`;
+      if (current === undefined) {
+        current = `token-${issued.length + 1}`;
+        issued.push(current);
+      }
       return current;
     },
     invalidate: (token) => {

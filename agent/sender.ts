@@ -30,9 +30,9 @@ export interface SenderOptions {
   clock?: Clock;
   /** Source of jitter in [0, 1); Math.random unless given. */
   random?: () => number;
-  /** Connections to the gateway; plain settings (system CAs, no client certificate) unless given. */
+  /** HTTP client for the gateway. Without it, the sender uses the system's CAs and no client certificate. */
   http?: GatewayHttpClient;
-  /** Access tokens for the Authorization header; no header unless given. */
+  /** Source of access tokens for the Authorization header. Without it, requests carry no Authorization header. */
   tokens?: AccessTokenSource;
 }
 

@@ -36,7 +36,8 @@ export interface TokenClientOptions {
 /** Renewal starts once this share of a token's lifetime has passed. */
 const RENEW_AT_SHARE = 0.75;
 
-interface HeldToken {
+/** A cached access token with its jti and its renewal and expiry times in ms since the epoch. */
+interface CachedToken {
   value: string;
   tokenId: string | undefined;
   renewAt: number;
@@ -44,14 +45,14 @@ interface HeldToken {
 }
 
 /**
- * Requests access tokens with the OAuth2 client credentials grant (HTTP
- * Basic client authentication) and renews each one when three quarters of
- * its lifetime have passed. Concurrent callers share one request. Logs each
+ * Access token source that requests tokens with the OAuth2 client
+ * credentials grant (HTTP Basic client authentication) and renews each one
+ * when three quarters of its lifetime have passed. Concurrent callers share one request. Logs each
  * issuance and renewal with the agent id and the token's jti, never the
  * token or the secret.
  */
 export class TokenClient implements AccessTokenSource {
-  private held: HeldToken | undefined;
+  private cached: CachedToken | undefined;
   private obtained = 0;
   private pending: Promise<string> | undefined;
 
@@ -59,7 +60,7 @@ export class TokenClient implements AccessTokenSource {
 
   async token(): Promise<string> {
     const now = this.options.clock.now();
-    if (this.held && now < this.held.renewAt) return this.held.value;
+    if (this.cached && now < this.cached.renewAt) return this.cached.value;
     this.pending ??= this.request().finally(() => {
       this.pending = undefined;
     });
@@ -67,7 +68,7 @@ export class TokenClient implements AccessTokenSource {
   }
 
   invalidate(token: string): void {
-    if (this.held?.value === token) this.held = undefined;
+    if (this.cached?.value === token) this.cached = undefined;
   }
 
   private async request(): Promise<string> {
@@ -85,9 +86,12 @@ export class TokenClient implements AccessTokenSource {
     try {
       body = JSON.parse(response.body) as typeof body;
     } catch {
-      throw new TokenRequestError(`the token endpoint ${tokenUrl} responded ${response.status} without JSON; check gateway_url`, response.status);
+      throw new TokenRequestError(`the token endpoint ${tokenUrl} responded ${response.status} without JSON; check gateway_url and token_url`, response.status);
     }
     if (response.status !== 200 || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+      if (response.status === 200) {
+        throw new TokenRequestError(`the token endpoint ${tokenUrl} responded 200 without a string access_token and a numeric expires_in; check token_url`, response.status);
+      }
       const error = typeof body.error === 'string' ? body.error : `status ${response.status}`;
       const description = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
       // The gateway's error does not distinguish unknown, wrong or revoked credentials, so the message names the next step.
@@ -98,16 +102,16 @@ export class TokenClient implements AccessTokenSource {
     const now = clock.now();
     const lifetimeMs = body.expires_in * 1_000;
     const renewal = this.obtained++ > 0;
-    this.held = { value: body.access_token, tokenId: tokenIdOf(body.access_token), renewAt: now + lifetimeMs * RENEW_AT_SHARE, expiresAt: now + lifetimeMs };
+    this.cached = { value: body.access_token, tokenId: tokenIdOf(body.access_token), renewAt: now + lifetimeMs * RENEW_AT_SHARE, expiresAt: now + lifetimeMs };
     logger.info(
-      { agentId, clientId, jti: this.held.tokenId, expiresAt: new Date(this.held.expiresAt).toISOString() },
+      { agentId, clientId, jti: this.cached.tokenId, expiresAt: new Date(this.cached.expiresAt).toISOString() },
       renewal ? 'renewed the access token' : 'obtained an access token',
     );
-    return this.held.value;
+    return this.cached.value;
   }
 }
 
-/** application/x-www-form-urlencoded, as RFC 6749 section 2.3.1 requires before base64 in HTTP Basic. */
+/** Encodes `text` as application/x-www-form-urlencoded, which RFC 6749 section 2.3.1 requires for the client id and secret before HTTP Basic. */
 function formEncode(text: string): string {
   return encodeURIComponent(text).replace(/%20/g, '+');
 }

@@ -1,8 +1,12 @@
 /**
- * Memory and CPU of the dead-man's switch for many agents: one absent()
- * rule from a dead-man group, every agent reporting one sample per round.
+ * Memory and CPU of the dead-man's switch for many agents. One dead-man
+ * group gives every agent an absent() rule, and every agent reports one
+ * sample per round.
  *
- *   npx tsx bench/deadman.ts [--agents 100000,1000000]
+ *   npm run bench:deadman -- [--agents 100000,1000000]
+ *
+ * The npm script runs Node with --expose-gc, without which the heap figures
+ * include garbage.
  *
  * Prints, per fleet size: heap bytes per tracked agent, CPU time per
  * agent report (RuleEngine.observe), and CPU time of a tick when no
@@ -17,6 +21,7 @@ import { loadRuleSet } from '../processors/rules/rule-set.js';
 
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '100000,1000000' } } });
 const sizes = values.agents!.split(',').map(Number);
+if (!sizes.every((size) => Number.isInteger(size) && size >= 1)) throw new Error(`--agents must be positive integers separated by commas, found ${JSON.stringify(values.agents)}`);
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const INTERVAL_MS = 10_000;
@@ -67,7 +72,7 @@ for (const size of sizes) {
   const observeMs = round(() => false);
   const idleTickMs = cpuMs(() => engine.tick());
 
-  // 1 % stop reporting; their deadlines fall due together 60 s after their last batch.
+  // 1 % stop reporting, so their deadlines fall due together 60 s after their last batch.
   for (let step = 0; step < 6; step++) {
     await clock.advance(INTERVAL_MS);
     round((i) => i % 100 === 0);

@@ -2,13 +2,13 @@
  * Evaluations per second of compiled rule conditions over 10,000 series on
  * one core (this process runs on one thread).
  *
- *   npm run build:grammar && npx tsx bench/dsl.ts
+ *   npm run bench:dsl
  *
- * Two measures: the compiled closures alone, with window aggregates
- * precomputed, and the windowed condition with its incremental window, where
- * each evaluation also adds the series' new sample to a real 5-minute
- * sliding window (processors/windows) and advances it, as the engine does.
- * The floor of the windowed condition applies to the second.
+ * Two measures. The first times the compiled closures alone, with window
+ * aggregates precomputed. The second times the windowed condition with an
+ * incremental window: each evaluation also adds the series' new sample to a
+ * real 5-minute sliding window (processors/windows) and advances it, as the
+ * engine does. The floor of the windowed condition applies to the second.
  */
 import { cpus } from 'node:os';
 import { buildCondition, type CompiledCondition, type EvalContext } from '../grammar/compile.js';
@@ -19,7 +19,7 @@ const WARMUP_MS = 500;
 const RUN_MS = 1_000;
 const RUNS = 5;
 
-/** Floors the figures must beat, in evaluations per second; the windowed one with its incremental window. */
+/** Minimum evaluations per second per figure. The windowed condition's floor applies to its run with an incremental window. */
 const FLOORS: Record<string, number> = {
   'cpu_usage > 90': 5_000_000,
   'avg(cpu_usage, 5m) > 80 (incremental window)': 1_000_000,

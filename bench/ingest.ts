@@ -160,8 +160,8 @@ async function prepare(): Promise<void> {
  * prefixes keep runs apart on shared servers, and the local agent is off so
  * that only the load generator posts. The local CA, credentials and signing
  * keys go to the run's temporary data_dir. The per-IP limits are off because
- * all the load comes from 127.0.0.1; the per-agent limit (60 per minute)
- * stays on, so its cost is measured.
+ * all the load comes from 127.0.0.1. The per-agent limit (60 per minute by
+ * default) stays on, so its cost is measured.
  */
 function pipelineEnv(deployment: Deployment, port: number, runId: string, tempDir: string): NodeJS.ProcessEnv {
   return {

@@ -3,13 +3,13 @@
  * rules, on one thread, compared with the figures recorded in
  * bench/baselines.json.
  *
- *   npm run bench:tagging [-- --agents 10000] [-- --record-baseline]
+ *   npm run bench:tagging -- [--agents 10000] [--record-baseline]
  *
- * Two measures: `cached`, the steady state where every agent's rule and
- * token tags come from the cache, and `uncached`, where the cache has room for one
- * entry, so every batch evaluates all 100 rules (a gateway that has just
- * started, or a fleet larger than the cache). Each figure is the median of
- * five runs of one CPU second after a warm-up.
+ * Two measures. `cached` is the steady state, where every agent's rule and
+ * token tags come from the cache. `uncached` gives the cache room for one
+ * entry, so every batch evaluates all 100 rules, as in a gateway that has
+ * just started or a fleet larger than the cache. Each figure is the median
+ * of five runs of one CPU second after a warm-up of half a CPU second.
  */
 import { cpus, totalmem } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
   },
 });
 const AGENTS = Number(values.agents);
+if (!Number.isInteger(AGENTS) || AGENTS < 1) throw new Error(`--agents must be a positive integer, found ${JSON.stringify(values.agents)}`);
 const RULES = 100;
 const WARM_UP_MS = 500;
 const RUN_MS = 1_000;
@@ -88,9 +89,9 @@ function cpuMs(): number {
 }
 
 /**
- * Tags every request in turn until `durationMs` of CPU time has passed;
- * returns batches per CPU second. CPU time rather than wall-clock time,
- * so that other work on a shared machine moves the figure less.
+ * Tags every request in turn until `durationMs` of CPU time has passed and
+ * returns batches per CPU second. It counts CPU time rather than wall-clock
+ * time, so that other work on a shared machine moves the figure less.
  */
 function measure(tagger: Tagger, batch: TagRequest[], durationMs: number): number {
   let count = 0;

@@ -32,7 +32,7 @@ export interface WindowSpec {
   rangeMs: number;
   /** The quantile's φ; set for `quantile` only. */
   param?: number;
-  /** Samples the window must hold before `zscore` or `robust_zscore` scores; set only when the condition gives one. */
+  /** Minimum number of samples in the window before `zscore` or `robust_zscore` returns a score. Set only when the condition gives one. */
   minSamples?: number;
 }
 

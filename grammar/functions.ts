@@ -46,7 +46,7 @@ export const FUNCTIONS: Readonly<Record<WindowFunction, FunctionInfo>> = {
       ['metric', 'window', 'count'],
     ],
     returns: 'number',
-    summary: "z-score of the latest sample against the window's mean and standard deviation; missing until the window holds the optional minimum count",
+    summary: "z-score of the latest sample against the window's mean and standard deviation; missing until the window contains the optional minimum count",
   },
   robust_zscore: {
     signatures: [
@@ -54,7 +54,7 @@ export const FUNCTIONS: Readonly<Record<WindowFunction, FunctionInfo>> = {
       ['metric', 'window', 'count'],
     ],
     returns: 'number',
-    summary: "robust z-score of the latest sample, 0.6745 × (x − median) / MAD over the window; missing until the window holds the optional minimum count",
+    summary: "robust z-score of the latest sample, 0.6745 × (x − median) / MAD over the window; missing until the window contains the optional minimum count",
   },
   absent: {
     signatures: [['window'], ['metric', 'window']],
@@ -69,6 +69,6 @@ export function isWindowFunction(name: string): name is WindowFunction {
   return Object.hasOwn(FUNCTIONS, name);
 }
 
-// The edit-distance helpers live in pipeline/config, which the configuration
-// loader shares; rule diagnostics import them from here.
+// The edit-distance helpers live in pipeline/config, so that the configuration
+// loader shares them. Rule diagnostics import them from here.
 export { editDistance, nearestName } from '../pipeline/config/nearest-name.js';

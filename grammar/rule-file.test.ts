@@ -188,11 +188,11 @@ t.test('rule file template errors', async (t) => {
 
 t.test('rule file YAML syntax errors', async (t) => {
   const diagnostics = load('- name: A\n  condition: "x > 1\n').diagnostics;
-  // The yaml package places a missing closing quote at the end of the input; the diagnostic is at the opening quote.
+  // The yaml package reports a missing closing quote at the end of the input, and the diagnostic moves it to the opening quote.
   t.same(where(diagnostics), [[2, 14, 'invalid YAML: the " opened here is never closed, so the value runs on to the end of the file; add the closing " where the value ends']]);
 });
 
-t.test('rule file names repeated across files with other errors', async (t) => {
+t.test('rule file repeat beside other errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-rules-'));
   writeFileSync(join(dir, 'host.yml'), '- name: HighCPU\n  condition: cpu_usage > 90\n  severity: critical\n');
   writeFileSync(join(dir, 'mine.yml'), '- name: HighCPU\n  condition: cpu_usage > 90\n  severity: critical\n  notify: [pager]\n');

@@ -116,8 +116,8 @@ export function loadRuleFile(path: string, options: RuleFileOptions): RuleFileRe
  * Checks a set of rule files, as `fleetpulse rules check` does: every file's
  * problems plus rule names that repeat across files, including the names of
  * rules that have other errors, so one run reports every problem. A
- * directory stands for the `.yml` and `.yaml` files directly inside it. `ok`
- * is false when any diagnostic is an error.
+ * directory means the `.yml` and `.yaml` files directly inside it. `ok` is
+ * false when any diagnostic is an error.
  */
 export function checkRuleFiles(paths: readonly string[], options: RuleFileOptions): { rules: Rule[]; diagnostics: Diagnostic[]; ok: boolean } {
   const rules: Rule[] = [];
@@ -130,7 +130,8 @@ export function checkRuleFiles(paths: readonly string[], options: RuleFileOption
     diagnostics.push(...result.diagnostics);
   }
 
-  // Names must be unique across the set, not only within a file; a file reports its own repeats.
+  // Names must be unique across the set, not only within a file. Each file's
+  // loader reports its own repeats, so only repeats across files are reported here.
   const first = new Map<string, RuleDeclaration>();
   for (const declaration of declarations) {
     const earlier = first.get(declaration.name);

@@ -24,8 +24,9 @@ export function samplesInWindow(samples: readonly Sample[], now: number, rangeMs
  * Computes one window function over the samples of one window (sorted by
  * time). The result is NaN when the window contains too few samples: none for most
  * functions, fewer than two for `rate` and `delta`, fewer than two or a zero
- * standard deviation for `zscore`. `absent` gives 1 for an empty window and
- * 0 otherwise. `param` is the quantile's φ.
+ * standard deviation for `zscore`. `robust_zscore` is also NaN when the MAD
+ * is 0. `absent` gives 1 for an empty window and 0 otherwise. `param` is the
+ * quantile's φ.
  */
 export function aggregateWindow(fn: WindowFunction, samples: readonly Sample[], param?: number): number {
   const values = samples.map((sample) => sample.v);
@@ -66,9 +67,9 @@ export function aggregateWindow(fn: WindowFunction, samples: readonly Sample[], 
 }
 
 /**
- * 0.6745 × (latest − median) / MAD, NaN when the MAD is 0 (more than half
- * the samples equal the median). 0.6745 makes it comparable to a z-score for
- * normally distributed data.
+ * Returns 0.6745 × (latest − median) / MAD, or NaN when the MAD is 0 (more
+ * than half the samples equal the median). The factor 0.6745 makes it
+ * comparable to a z-score for normally distributed data.
  */
 function robustZscore(values: readonly number[]): number {
   const median = quantile(0.5, values);

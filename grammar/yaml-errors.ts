@@ -40,7 +40,7 @@ function placeYamlError(error: YAMLError, document: Document.Parsed, lines: Sour
     tabIndentation(start, lines);
   if (placed) return placed;
 
-  // The yaml package appends "at line L, column C" to some messages; the diagnostic carries the position itself.
+  // The yaml package appends "at line L, column C" to some messages, which the diagnostic's own position replaces.
   const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
   const tokenStart = lines.nextVisible(start);
   return { message: `${message.charAt(0).toLowerCase()}${message.slice(1)}`, start: tokenStart, end: Math.max(end, tokenStart + 1) };
@@ -141,7 +141,7 @@ function lessIndentedKey(errorStart: number, lines: SourceLines): PlacedError | 
   };
 }
 
-/** Places a tab in the indentation, which YAML forbids, at the tab; the yaml package reports the token after it. */
+/** Places a tab in the indentation, which YAML forbids, at the tab itself. The yaml package reports the token after it. */
 function tabIndentation(errorStart: number, lines: SourceLines): PlacedError | undefined {
   const line = lines.lineOf(errorStart);
   const indentation = /^[ \t]*/.exec(lines.lineText(line))![0];
@@ -151,7 +151,7 @@ function tabIndentation(errorStart: number, lines: SourceLines): PlacedError | u
   return { message: 'YAML does not allow tabs for indentation; indent with spaces', start: offset, end: offset + 1 };
 }
 
-/** Line arithmetic over the text of a YAML file; lines are 1-based, columns 0-based counts of spaces. */
+/** Line and column lookups in the text of a YAML file. Lines are 1-based and columns 0-based. */
 class SourceLines {
   private readonly starts: number[] = [0];
 
@@ -195,7 +195,7 @@ class SourceLines {
     return { name: match[3]!, column, offset: this.startOf(line) + column };
   }
 
-  /** Returns the offset of the first character at or after `offset` on its line that is not a space or tab, or `offset` when there is none. */
+  /** Returns the offset of the first character at or after `offset` that is not a space or tab, or `offset` when the rest of the line is blank. */
   nextVisible(offset: number): number {
     let index = offset;
     while (index < this.text.length && (this.text[index] === ' ' || this.text[index] === '\t')) index++;

@@ -37,9 +37,9 @@ const quoteSql = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 /**
  * Fills the embedded store's `series`, `tag_sets` and `samples` tables,
  * which DuckDBStore.init() created. Agent `a` reports every
- * DAY_MS / points ms, offset by 8 ms per agent. Its values are log-normal
- * with a median of 10 to 59 ms and σ = 0.6. Rows go in ts order, as a
- * store fills over time.
+ * DAY_MS / points ms, offset by a × (interval / agents) ms (8a ms at the
+ * defaults). Its values are log-normal with a median of 10 to 59 ms and
+ * σ = 0.6. Rows go in ts order, as a store fills over time.
  */
 export async function loadDuckDB(connection: DuckDBConnection, workload: Workload): Promise<void> {
   const { agents, points, dayStart } = workload;
@@ -52,7 +52,8 @@ export async function loadDuckDB(connection: DuckDBConnection, workload: Workloa
   const rows = tagSets().map((set) => `(${set.id}, ${quoteSql(set.text)}, MAP {'env': ${quoteSql(set.env)}, 'region': ${quoteSql(set.region)}})`);
   await connection.run(`INSERT INTO tag_sets (tag_set_id, tag_set, tags) VALUES ${rows.join(', ')}`);
 
-  // Box-Muller turns two uniform numbers into a standard normal one; 1 - random() is never 0, so ln is defined.
+  // Box-Muller turns two uniform numbers into a standard normal one. DuckDB's
+  // random() is in [0, 1), so 1 - random() is never 0 and ln is defined.
   const normal = 'sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())';
   await connection.run(`INSERT INTO samples (ts, series_id, value, received_at, tag_set_id)
     SELECT epoch_ms(t), a + 1, exp(ln(10 + (a * 37) % 50) + 0.6 * ${normal}), epoch_ms(t + 150),
@@ -77,7 +78,7 @@ export async function questdbImportDir(client: pg.Client, importDirOption: strin
   const local = join(servicesDir, 'questdb', 'root', setting ?? 'import');
   if (existsSync(local)) return local;
   throw new Error(
-    `cannot find QuestDB's import directory (cairo.sql.copy.root is ${JSON.stringify(setting)}) on this machine; ` +
+    `QuestDB's import directory (cairo.sql.copy.root is ${JSON.stringify(setting)}) was not found on this machine; ` +
       'run the benchmark on QuestDB\'s host with the server of scripts/services.sh, or pass --questdb-import-dir',
   );
 }

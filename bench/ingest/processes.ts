@@ -111,8 +111,8 @@ async function hasNewerSource(folder: string, builtAt: number): Promise<boolean>
 }
 
 /**
- * Polls GET /readyz through `get` until the response status is 200. Fails when the pipeline exits, the
- * timeout passes or `signal` aborts.
+ * Polls GET /readyz through `get` until the response status is 200. Throws
+ * when the pipeline exits, the timeout passes or `signal` aborts.
  */
 export async function waitUntilReady(
   baseUrl: string,
@@ -131,7 +131,7 @@ export async function waitUntilReady(
     try {
       const response = await get(`${baseUrl}/readyz`);
       if (response.status === 200) return;
-      lastProblem = `GET /readyz answered ${response.status}: ${response.body.slice(0, 200)}`;
+      lastProblem = `GET /readyz responded ${response.status}: ${response.body.slice(0, 200)}`;
     } catch (error) {
       lastProblem = `GET /readyz failed: ${(error as Error).message}`;
     }

@@ -70,7 +70,7 @@ export function parseTimestamp(text: string): number {
   return Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), ms);
 }
 
-/** Splits a CSV file into its header and rows; NAB's files have no quoted fields. */
+/** Splits a CSV file into its header and rows at commas, because NAB's files have no quoted fields. */
 export function parseCsv(text: string, source: string): { header: string[]; rows: string[][] } {
   const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
   const headerLine = lines[0];
@@ -146,7 +146,7 @@ export async function loadCorpus(dataDir = NAB_DATA_DIR): Promise<Corpus> {
   try {
     categories = (await readdir(path.join(dataDir, 'data'), { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
-    throw new Error(`cannot read the NAB corpus at ${dataDir} (${(error as Error).message}): set NAB_DATA_DIR to the folder that contains data/, labels/ and config/`);
+    throw new Error(`failed to read the NAB corpus at ${dataDir} (${(error as Error).message}): set NAB_DATA_DIR to the folder that contains data/, labels/ and config/`);
   }
 
   const windows = await readWindows(dataDir);

@@ -2,7 +2,8 @@
  * NAB result files: for each data file `<category>/<name>.csv`, a detector
  * writes `<detector>/<category>/<detector>_<name>.csv` with the columns
  * timestamp,value,anomaly_score,label, as NAB's detectors do. NAB's scorer
- * adds S(t)_<profile> columns; reading ignores every column but anomaly_score.
+ * adds S(t)_<profile> columns, which reading ignores: it uses only timestamp
+ * and anomaly_score.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

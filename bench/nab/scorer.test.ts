@@ -13,7 +13,7 @@ import { NabScorer, nullDetectorScores } from './scorer.js';
 
 const PUBLISHED_DIR = path.join(NAB_DATA_DIR, 'results');
 const DETECTOR = 'windowedGaussian';
-/** The scorer may differ from a published final score by this much; it has matched to 1e-9 so far. */
+/** Allowed difference from a published final score. The scorer matched within 2e-11 (bench/nab/README.md), and the per-file checks below use 1e-6. */
 const TOLERANCE = 0.5;
 
 const corpus = await loadCorpus();

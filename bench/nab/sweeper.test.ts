@@ -25,7 +25,7 @@ t.test('probationaryLength caps at 750 rows', async (t) => {
 });
 
 t.test('sweepRows drops probation and weighs rows', async (t) => {
-  // 100 rows: probation is rows 0-14; one window over rows 40-49.
+  // 100 rows, with probation over rows 0-14 and one window over rows 40-49.
   const timestamps = minutes(100);
   const scores = new Float64Array(100);
   const rows = sweepRows(timestamps, scores, [{ start: 40 * MINUTE, end: 49 * MINUTE }], STANDARD, 7);
@@ -76,8 +76,8 @@ t.test('bestThreshold prefers the higher threshold on ties', async (t) => {
   t.throws(() => bestThreshold([]), /no threshold/);
 });
 
-t.test('window edges use the first equal timestamp', async (t) => {
-  // Rows 30 and 31 share a time; the window ends at the first of them, as Python's list.index finds it.
+t.test('sweepRows edge at first equal timestamp', async (t) => {
+  // Rows 30 and 31 share a time, and the window ends at the first of them, as Python's list.index finds it.
   const timestamps = minutes(60);
   timestamps[31] = timestamps[30]!;
   const rows = sweepRows(timestamps, new Float64Array(60), [{ start: 20 * MINUTE, end: 30 * MINUTE }], STANDARD);

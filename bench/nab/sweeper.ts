@@ -15,7 +15,7 @@ import type { AnomalyWindow, CostMatrix } from './corpus.js';
 /** Share of each file's rows, from its start, that NAB does not score. */
 export const PROBATIONARY_PERCENT = 0.15;
 
-/** Number of rows at the start of a file that NAB does not score: 15% of the rows, at most 750. */
+/** Returns the number of rows at the start of a file that NAB does not score: 15% of the rows, at most 750. */
 export function probationaryLength(rowCount: number, percent = PROBATIONARY_PERCENT): number {
   return Math.min(Math.floor(percent * rowCount), percent * 5000);
 }
@@ -191,7 +191,7 @@ export function scoreByThreshold(rows: SweepRows, cost: CostMatrix): ThresholdSc
     topId = Math.max(topId, id);
   }
   const windowSlots = Number.isFinite(baseId) ? topId - baseId + 1 : 0;
-  // Each window starts as a miss; only windows with a scorable row take part.
+  // Each window starts as a miss (-fnWeight). Only windows with a scorable row take part.
   const windowScores = new Float64Array(windowSlots).fill(Number.NaN);
   let windowTotal = 0;
   let fn = 0;
