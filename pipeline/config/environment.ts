@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { nearestName } from './nearest-name.js';
 import { defOf, unwrap } from './schema-walk.js';
 
-type LeafKind = 'string' | 'number' | 'boolean' | 'list' | 'json';
+type LeafKind = 'string' | 'number' | 'boolean' | 'list' | 'number-list' | 'json';
 
 /** A key that an environment variable can set, and how the variable's text is read. */
 export interface Leaf {
@@ -10,7 +10,7 @@ export interface Leaf {
   kind: LeafKind;
 }
 
-/** Walks object schemas to their leaves, looking through defaults, optionals and pipes. */
+/** Lists the leaf keys of an object schema and how a variable sets each, looking through wrappers such as defaults, optionals and pipes. */
 export function leafPaths(schema: z.ZodType, path: string[] = []): Leaf[] {
   const def = defOf(unwrap(schema));
 
@@ -31,7 +31,9 @@ export function leafPaths(schema: z.ZodType, path: string[] = []): Leaf[] {
       return [{ path, kind: 'string' }];
     case 'array': {
       const element = def.element ? defOf(unwrap(def.element)).type : 'unknown';
-      return [{ path, kind: element === 'string' || element === 'number' ? 'list' : 'json' }];
+      if (element === 'string') return [{ path, kind: 'list' }];
+      if (element === 'number') return [{ path, kind: 'number-list' }];
+      return [{ path, kind: 'json' }];
     }
     default:
       return [{ path, kind: 'json' }];
@@ -58,7 +60,12 @@ export function coerce(text: string, kind: LeafKind): unknown {
       if (text === 'false' || text === '0') return false;
       throw new Error(`expected true or false, found ${JSON.stringify(text)}`);
     case 'list':
-      return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+      return splitList(text);
+    case 'number-list': {
+      const values = splitList(text).map(Number);
+      if (values.some((value) => !Number.isFinite(value))) throw new Error(`expected comma-separated numbers, found ${JSON.stringify(text)}`);
+      return values;
+    }
     case 'json':
       try {
         return JSON.parse(text) as unknown;
@@ -66,6 +73,10 @@ export function coerce(text: string, kind: LeafKind): unknown {
         throw new Error(`expected JSON text, found ${JSON.stringify(text.slice(0, 60))}`);
       }
   }
+}
+
+function splitList(text: string): string[] {
+  return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
 /** Returns whether `name` matches one of `patterns`: exact names, or prefixes written with a trailing `*` (`FLEETPULSE_TEST_*`). */

@@ -37,6 +37,13 @@ function configError(run: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+/** Writes `yaml` to a file, loads it without environment variables, and returns the file's path and the ConfigError. */
+function fileError(yaml: string, options: { schema?: z.ZodType; reference?: string } = {}): { file: string; error: ConfigError } {
+  const file = writeYaml(yaml);
+  const error = configError(() => loadConfig({ schema: options.schema ?? schema, file, envPrefix: 'FP_', env: {}, reference: options.reference }));
+  return { file, error };
+}
+
 t.test('loadConfig applies defaults', async (t) => {
   const config = loadConfig({ schema, envPrefix: 'FP_', env: {} });
   t.same(config, { gateway: { host: '127.0.0.1', port: 8080, timeout: 5_000 }, brokers: ['127.0.0.1:9092'], enabled: false, tags: {} });
@@ -64,9 +71,15 @@ t.test('loadConfig environment overrides the file', async (t) => {
   t.same(config.tags, { region: 'eu' });
 });
 
+t.test('loadConfig environment list of numbers', async (t) => {
+  const numbers = z.strictObject({ ports: z.array(z.number()).default([]) });
+  t.same(loadConfig({ schema: numbers, envPrefix: 'FP_', env: { FP_PORTS: '80, 443' } }).ports, [80, 443]);
+  const error = configError(() => loadConfig({ schema: numbers, envPrefix: 'FP_', env: { FP_PORTS: '80,https' } }));
+  t.equal(error.issues[0]!.message, 'expected comma-separated numbers, found "80,https"');
+});
+
 t.test('loadConfig error names key, value and position', async (t) => {
-  const file = writeYaml('gateway:\n  host: 0.0.0.0\n  port: 70000\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('gateway:\n  host: 0.0.0.0\n  port: 70000\n');
   t.equal(error.issues.length, 1);
   t.equal(error.issues[0]!.key, 'gateway.port');
   // The value is at fault, so the position is the value's, not the key's.
@@ -89,22 +102,19 @@ t.test('loadConfig error inside a value from the environment', async (t) => {
 });
 
 t.test('loadConfig rejects unknown keys', async (t) => {
-  const file = writeYaml('gateway:\n  prot: 80\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('gateway:\n  prot: 80\n');
   t.equal(error.issues[0]!.key, 'gateway.prot');
   t.equal(error.issues[0]!.source, `${file}:2:3`);
   t.equal(error.issues[0]!.message, "unknown key; did you mean 'port'?");
 });
 
 t.test('loadConfig unknown key names the reference', async (t) => {
-  const file = writeYaml('gateway:\n  prot: 80\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {}, reference: 'docs/configuration.md' }));
+  const { error } = fileError('gateway:\n  prot: 80\n', { reference: 'docs/configuration.md' });
   t.equal(error.issues[0]!.message, "unknown key; did you mean 'port'? docs/configuration.md lists every key");
 });
 
 t.test('loadConfig unknown key lists the keys', async (t) => {
-  const file = writeYaml('gateway:\n  listen: 80\nverbose: true\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {}, reference: 'docs/configuration.md' }));
+  const { error } = fileError('gateway:\n  listen: 80\nverbose: true\n', { reference: 'docs/configuration.md' });
   t.same(
     error.issues.map((issue) => `${issue.key}: ${issue.message}`),
     [
@@ -116,8 +126,7 @@ t.test('loadConfig unknown key lists the keys', async (t) => {
 
 t.test('loadConfig unknown key in a list item', async (t) => {
   const listSchema = z.strictObject({ routes: z.array(z.strictObject({ receivers: z.array(z.string()), matchers: z.array(z.string()) })) });
-  const file = writeYaml('routes:\n  - receivers: [a]\n    matcher: [env=prod]\n');
-  const error = configError(() => loadConfig({ schema: listSchema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('routes:\n  - receivers: [a]\n    matcher: [env=prod]\n', { schema: listSchema });
   const unknown = error.issues.find((issue) => issue.key === 'routes.0.matcher');
   t.equal(unknown?.source, `${file}:3:5`);
   t.equal(unknown?.message, "unknown key; did you mean 'matchers'?");
@@ -135,14 +144,12 @@ t.test('loadConfig unknown key in a union option', async (t) => {
       ]),
     ),
   });
-  const file = writeYaml('receivers:\n  - type: slack\n    webhook_ur: x\n');
-  const error = configError(() => loadConfig({ schema: receivers, file, envPrefix: 'FP_', env: {} }));
+  const { error } = fileError('receivers:\n  - type: slack\n    webhook_ur: x\n', { schema: receivers });
   t.equal(error.issues.find((issue) => issue.key === 'receivers.0.webhook_ur')?.message, "unknown key; did you mean 'webhook_url'?");
 });
 
 t.test('loadConfig type errors in user words', async (t) => {
-  const file = writeYaml('gateway:\n  host: [a]\n  port: "80"\nbrokers: k1:9092\nenabled: 1\ntags: [env]\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('gateway:\n  host: [a]\n  port: "80"\nbrokers: k1:9092\nenabled: 1\ntags: [env]\n');
   t.same(
     error.issues.map((issue) => `${issue.source.slice(file.length)} ${issue.key}: ${issue.message}`),
     [
@@ -158,15 +165,13 @@ t.test('loadConfig type errors in user words', async (t) => {
 t.test('loadConfig type error with a registered hint', async (t) => {
   const paths = z.array(z.string()).register(valueHints, { expected: 'a list of file or folder paths, such as [rules/]' });
   const hinted = z.strictObject({ rule_files: paths.default([]) });
-  const file = writeYaml('rule_files: rules/\n');
-  const error = configError(() => loadConfig({ schema: hinted, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('rule_files: rules/\n', { schema: hinted });
   t.equal(error.issues[0]!.message, 'expected a list of file or folder paths, such as [rules/], found "rules/"');
   t.equal(error.issues[0]!.source, `${file}:1:13`);
 });
 
 t.test('loadConfig number where text is expected', async (t) => {
-  const file = writeYaml('tags:\n  version: 3\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('tags:\n  version: 3\n');
   t.equal(error.issues[0]!.source, `${file}:2:12`);
   t.equal(error.issues[0]!.message, 'expected string, found 3; quote it to write text: "3"');
 });
@@ -177,20 +182,17 @@ t.test('loadConfig invalid name in a mapping points at the name', async (t) => {
       if (/^\d/.test(key)) context.addIssue({ code: 'custom', path: [key], message: `invalid name ${JSON.stringify(key)}` });
     }
   });
-  const file = writeYaml('tags:\n  env: prod\n  1bad: x\n');
-  const error = configError(() => loadConfig({ schema: z.strictObject({ tags: names }), file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('tags:\n  env: prod\n  1bad: x\n', { schema: z.strictObject({ tags: names }) });
   t.equal(error.issues[0]!.source, `${file}:3:3`);
 });
 
-t.test('loadConfig integer expected', async (t) => {
-  const file = writeYaml('count: 2.5\n');
-  const error = configError(() => loadConfig({ schema: z.strictObject({ count: z.number().int() }), file, envPrefix: 'FP_', env: {} }));
+t.test('loadConfig fraction where integer expected', async (t) => {
+  const { error } = fileError('count: 2.5\n', { schema: z.strictObject({ count: z.number().int() }) });
   t.equal(error.issues[0]!.message, 'expected an integer, found 2.5');
 });
 
 t.test('loadConfig empty value points at the key', async (t) => {
-  const file = writeYaml('gateway:\n  port:\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('gateway:\n  port:\n');
   t.equal(error.issues[0]!.source, `${file}:2:3`);
   t.equal(error.issues[0]!.message, 'expected a number, found an empty value');
 });
@@ -223,22 +225,19 @@ t.test('loadConfig unknown variables off by default', async (t) => {
 });
 
 t.test('loadConfig reports every issue', async (t) => {
-  const file = writeYaml('gateway:\n  port: -1\n  timeout: soon\nenabled: maybe\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { error } = fileError('gateway:\n  port: -1\n  timeout: soon\nenabled: maybe\n');
   t.same(error.issues.map((issue) => issue.key).sort(), ['enabled', 'gateway.port', 'gateway.timeout']);
   t.match(error.message, /gateway\.timeout: expected a duration such as 500ms, 30s, 5m or 1h, found "soon"/);
   t.match(error.message, /enabled: expected true or false, found "maybe"/);
 });
 
 t.test('loadConfig duration without unit', async (t) => {
-  const file = writeYaml('gateway:\n  timeout: 10\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { error } = fileError('gateway:\n  timeout: 10\n');
   t.equal(error.issues[0]!.message, 'expected a duration with a unit such as 30s or 5m, found the number 10');
 });
 
 t.test('loadConfig reports YAML syntax errors', async (t) => {
-  const file = writeYaml('gateway:\n  port: [1, 2\n');
-  const error = configError(() => loadConfig({ schema, file, envPrefix: 'FP_', env: {} }));
+  const { file, error } = fileError('gateway:\n  port: [1, 2\n');
   t.equal(error.issues[0]!.key, '(syntax)');
   t.match(error.issues[0]!.source, new RegExp(`^${file}:\\d+:\\d+$`));
 });

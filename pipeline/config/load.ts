@@ -15,7 +15,7 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Raised when configuration is invalid; startup stops and prints every issue. */
+/** Error raised when the configuration is invalid. Its message lists every issue. */
 export class ConfigError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
     super(`invalid configuration:\n${issues.map((issue) => `  ${issue.source}: ${issue.key === '' ? '' : `${issue.key}: `}${issue.message}`).join('\n')}`);
@@ -25,17 +25,18 @@ export class ConfigError extends Error {
 
 export interface LoadOptions<S extends z.ZodType> {
   schema: S;
-  /** YAML file to read; when undefined only defaults and environment apply. */
+  /** YAML file to read. Without it, only defaults and the environment apply. */
   file?: string;
-  /** Environment variable prefix, such as `FLEETPULSE_`; `gateway.port` then reads `FLEETPULSE_GATEWAY_PORT`. */
+  /** Environment variable prefix, such as `FLEETPULSE_`, with which `gateway.port` reads `FLEETPULSE_GATEWAY_PORT`. */
   envPrefix: string;
   env?: NodeJS.ProcessEnv;
   /** The document that lists every key, such as `docs/configuration.md`, named in the message about an unknown key. */
   reference?: string;
   /**
-   * Rejects variables with `envPrefix` that override no key, except those
-   * matching `ignore` (names, or prefixes ending in `*`) and those the
-   * configuration names as `{ env: NAME }`. Off when absent.
+   * Check for variables with `envPrefix` that override no key, each of which
+   * becomes an issue. Variables matching `ignore` (names, or prefixes ending
+   * in `*`) and those the configuration names as `{ env: NAME }` pass. Off
+   * when absent.
    */
   unknownVariables?: { ignore: readonly string[] };
 }
@@ -47,8 +48,8 @@ export interface LoadOptions<S extends z.ZodType> {
  * Every leaf key of the schema can be overridden by an environment variable
  * named from its path: prefix + path segments upper-cased and joined with
  * `_`. Scalars take the variable's text (numbers and booleans are parsed),
- * arrays of scalars take comma-separated text, and objects or arrays of
- * objects take JSON.
+ * lists of strings or numbers take comma-separated text, and other values
+ * take JSON.
  *
  * ```ts
  * const config = loadConfig({ schema, file: 'fleetpulse.yml', envPrefix: 'FLEETPULSE_' });
@@ -108,7 +109,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): z.outp
   const result = options.schema.safeParse(raw);
   if (result.success && issues.length === 0) return result.data;
 
-  const messages: IssueContext = { schema: options.schema, raw, reference: options.reference };
+  const context: IssueContext = { schema: options.schema, raw, reference: options.reference };
   for (const issue of result.error?.issues ?? []) {
     const path = issue.path.map(String);
     const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((extra) => [...path, extra]) : [path];
@@ -116,13 +117,13 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): z.outp
       const key = keyPath.join('.') || '(root)';
       const at = positionOf(issue, keyPath, options.schema, raw);
       const source = originOf(origins, keyPath) ?? locate(document, lineCounter, options.file, keyPath, at);
-      issues.push({ key, source, message: describeIssue(issue, keyPath, messages) });
+      issues.push({ key, source, message: describeIssue(issue, keyPath, context) });
     }
   }
   throw new ConfigError(issues);
 }
 
-/** Names the variable that set the key or one of its parents, such as a list of tagging rules given as JSON. */
+/** Returns the environment variable that set the key or one of its parents, such as a list of tagging rules given as JSON. */
 function originOf(origins: ReadonlyMap<string, string>, keyPath: readonly string[]): string | undefined {
   for (let length = keyPath.length; length > 0; length--) {
     const origin = origins.get(keyPath.slice(0, length).join('.'));
@@ -193,7 +194,7 @@ function positionOf(issue: z.core.$ZodIssue, keyPath: string[], schema: z.ZodTyp
   return parent !== undefined && defOf(unwrap(parent)).type === 'record' ? 'key' : 'value';
 }
 
-/** Inputs of the messages about schema issues: the schema and the file's content, to look up the expected keys and types. */
+/** Inputs of the messages about schema issues: the schema and the loaded values, to look up the expected keys and types, and the reference document. */
 interface IssueContext {
   schema: z.ZodType;
   raw: unknown;
@@ -202,9 +203,9 @@ interface IssueContext {
 
 function describeIssue(issue: z.core.$ZodIssue, keyPath: string[], context: IssueContext): string {
   const found = getPath(context.raw, keyPath);
-  let shown = JSON.stringify(found);
-  if (found === undefined) shown = 'nothing';
-  if (found === null) shown = 'an empty value';
+  let foundText = JSON.stringify(found);
+  if (found === undefined) foundText = 'nothing';
+  if (found === null) foundText = 'an empty value';
   switch (issue.code) {
     case 'unrecognized_keys':
       return unknownKeyMessage(keyPath, context);
@@ -213,21 +214,21 @@ function describeIssue(issue: z.core.$ZodIssue, keyPath: string[], context: Issu
       if (found === undefined) return `missing; expected ${expected}`;
       // YAML reads `3` and `true` as a number and a boolean, so text that looks like one needs quotes.
       const quote = issue.expected === 'string' && (typeof found === 'number' || typeof found === 'boolean') ? `; quote it to write text: "${String(found)}"` : '';
-      return `expected ${expected}, found ${shown}${quote}`;
+      return `expected ${expected}, found ${foundText}${quote}`;
     }
     case 'too_small':
-      return `must be at least ${String(issue.minimum)}, found ${shown}`;
+      return `must be at least ${String(issue.minimum)}, found ${foundText}`;
     case 'too_big':
-      return `must be at most ${String(issue.maximum)}, found ${shown}`;
+      return `must be at most ${String(issue.maximum)}, found ${foundText}`;
     case 'invalid_value':
-      return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, found ${shown}`;
+      return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, found ${foundText}`;
     case 'invalid_format':
-      return `expected ${issue.format}, found ${shown}`;
+      return `expected ${issue.format}, found ${foundText}`;
     case 'invalid_union':
       // zod reports only "Invalid input" when no branch of a union (text or { env } or { file }) takes the value.
       if (issue.message !== 'Invalid input') return issue.message;
       if (found === undefined) return 'missing; this key is required here';
-      return context.reference === undefined ? `invalid value ${shown}` : `invalid value ${shown}; ${context.reference} lists the forms this key takes`;
+      return context.reference === undefined ? `invalid value ${foundText}` : `invalid value ${foundText}; ${context.reference} lists the forms this key takes`;
     default:
       return issue.message;
   }
@@ -263,7 +264,7 @@ function unknownKeyMessage(keyPath: string[], context: IssueContext): string {
  */
 function keyWithSharedWord(key: string, allowed: readonly string[]): string | undefined {
   const words = (name: string): string[] => name.toLowerCase().split('_').filter((word) => word.length >= 3).map((word) => word.replace(/s$/, ''));
-  const wanted = new Set(words(key));
-  const matches = allowed.filter((candidate) => words(candidate).some((word) => wanted.has(word)));
+  const keyWords = new Set(words(key));
+  const matches = allowed.filter((candidate) => words(candidate).some((word) => keyWords.has(word)));
   return matches.length === 1 ? matches[0] : undefined;
 }

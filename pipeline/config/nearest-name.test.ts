@@ -12,5 +12,5 @@ t.test('nearestName suggests likely typos', async (t) => {
   t.equal(nearestName('prot', ['host', 'port', 'tls']), 'port');
   t.equal(nearestName('PORT', ['port']), 'port', 'case is ignored');
   t.equal(nearestName('listen', ['host', 'port']), undefined, 'too far from every candidate');
-  t.equal(nearestName('ab', ['xy']), undefined, 'no more edits than the name has characters');
+  t.equal(nearestName('ab', ['xy']), undefined, 'needs fewer edits than the name has characters');
 });

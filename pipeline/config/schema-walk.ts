@@ -38,9 +38,10 @@ export function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /**
- * Picks the option of a union that describes `value`: the object option whose
- * literal keys (such as `type: slack`) `value` matches, or the only object
- * option. Returns undefined when no option fits or several do.
+ * Picks the option of a union that describes `value`: the only object
+ * option, or else the object option whose literal keys (such as
+ * `type: slack`) `value` matches. Returns undefined when no option fits or
+ * several do.
  */
 function optionFor(options: readonly z.ZodType[], value: unknown): z.ZodType | undefined {
   const objects = options.map(unwrap).filter((option) => defOf(option).type === 'object');

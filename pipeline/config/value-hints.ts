@@ -3,7 +3,7 @@ import { defOf, unwrap, wrappersOf } from './schema-walk.js';
 
 /** Description of a configuration value in the words of a user who writes YAML, with an example. */
 export interface ValueHint {
-  /** Completes "expected …", such as `a list of file or folder paths, such as [rules/]`. */
+  /** Text that completes "expected …", such as `a list of file or folder paths, such as [rules/]`. */
   expected: string;
 }
 
@@ -19,7 +19,7 @@ export interface ValueHint {
 export const valueHints = z.registry<ValueHint>();
 
 /**
- * Says what `schema` expects, for a type error: its registered hint, or a
+ * Describes what `schema` expects, for a type error: its registered hint, or a
  * description of its YAML shape. `fallback` (zod's type name) is used for
  * types without a description.
  */

@@ -11,14 +11,14 @@ export type AlertState = 'pending' | 'firing' | 'resolved' | 'inactive';
 
 /**
  * One alert transition, published on the alerts topic keyed by fingerprint.
- * Consumers may see a transition twice (at-least-once delivery); its
+ * Consumers may see a transition twice (at-least-once delivery), and its
  * idempotency key identifies it, so a repeat is recognised and dropped.
  */
 export interface AlertEvent {
   version: 1;
   /** Stable hash of the rule name and the identifying labels. */
   fingerprint: string;
-  /** Counts the transitions of this fingerprint, for ordering; it restarts when a processor loses the alert's state. */
+  /** Number of the transition among those of this fingerprint, for ordering. It restarts when a processor loses the alert's state. */
   sequence: number;
   rule: string;
   state: AlertState;
@@ -39,7 +39,7 @@ export interface AlertEvent {
   notify: string[];
   /**
    * Metric of the first zscore or robust_zscore call in the rule's
-   * condition; absent when the condition calls neither. The latency heatmap
+   * condition, absent when the condition calls neither. The latency heatmap
    * marks the `firing` transitions of these alerts as outliers.
    */
   outlierMetric?: string;

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { AlertState } from './alert-event.js';
 
 /**
- * Why an alert transition was or was not notified. The router decides the
- * first eight; the notifier reports `rate_limited`, `delivered` and
+ * Reasons an alert transition was or was not notified. The router decides the
+ * first seven, and the notifier reports `rate_limited`, `delivered` and
  * `delivery_failed`.
  */
 export const DECISION_REASONS = [
@@ -13,13 +13,13 @@ export const DECISION_REASONS = [
   'repeat_interval_elapsed',
   /** Not notified: the same fingerprint and state was notified within repeat_interval, or the same transition arrived again. */
   'duplicate',
-  /** Not notified: a silence matches the alert; `silenceId` names it. */
+  /** Not notified: a silence matches the alert, and `silenceId` names it. */
   'silenced',
-  /** Held: a blackout window of the route is active; `blackoutWindow` names it. Firing alerts are notified when it ends. */
+  /** Held: a blackout window of the route, named by `blackoutWindow`, is active. Firing alerts are notified when it ends. */
   'blackout_window',
-  /** Not notified: a firing alert matching an inhibit rule's source suppresses it; `inhibitedBy` is that alert's fingerprint. */
+  /** Not notified: a firing alert matching an inhibit rule's source suppresses it, and `inhibitedBy` is that alert's fingerprint. */
   'inhibited',
-  /** Held: the alert changes state too often; one flapping notification is sent, then one when it settles. */
+  /** Held: the alert changes state too often. One flapping notification is sent, then one when it settles. */
   'flapping',
   /** Not delivered: the receiver's rate limit had no free slot. */
   'rate_limited',
@@ -36,12 +36,12 @@ export const NOTIFYING_REASONS: ReadonlySet<DecisionReason> = new Set(['first_no
 
 /**
  * One decision about one alert transition, published on the decisions topic
- * keyed by fingerprint and stored, so that "why was I not paged?" has an
- * answer afterwards.
+ * keyed by fingerprint and stored, so that an operator can look up afterwards
+ * why an alert was or was not notified.
  */
 export interface Decision {
   version: 1;
-  /** Hash of every other field; a replayed decision has the same id, which the stores deduplicate on. */
+  /** Hash of every other field, so a replayed decision has the same id, which the stores deduplicate on. */
   id: string;
   /** Time of the decision, ms since epoch (router or notifier clock). */
   ts: number;
@@ -52,7 +52,7 @@ export interface Decision {
   rule: string;
   agentId: string;
   reason: DecisionReason;
-  /** Receiver of the route or notification; absent for decisions made before routing. */
+  /** Receiver of the route or notification, absent for decisions made before routing. */
   receiver?: string;
   groupKey?: string;
   /** Idempotency key of the notification that carried the alert, for notifying and delivery reasons. */

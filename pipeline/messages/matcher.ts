@@ -10,7 +10,7 @@ export interface Matcher {
   value: string;
 }
 
-/** Raised when a matcher's text or regular expression is invalid. The message names the text. */
+/** Error raised when a matcher's text or regular expression is invalid. The message names the text. */
 export class MatcherError extends Error {
   constructor(message: string) {
     super(message);
@@ -44,9 +44,12 @@ export function parseMatcher(text: string): Matcher {
   return matcher;
 }
 
-/** Checks a matcher built from an object: a valid label name, a known operator and a compilable regular expression. */
+/**
+ * Checks a matcher built from an object: a valid label name, a known
+ * operator and a compilable regular expression. Throws MatcherError otherwise.
+ */
 export function checkMatcher(matcher: Matcher): void {
-  if (!LABEL_NAME.test(matcher.name)) throw new MatcherError(`invalid label name ${JSON.stringify(matcher.name)} in a matcher; expected letters, digits and underscores`);
+  if (!LABEL_NAME.test(matcher.name)) throw new MatcherError(`invalid label name ${JSON.stringify(matcher.name)} in a matcher; expected letters, digits and underscores, not starting with a digit`);
   if (!['=', '!=', '=~', '!~'].includes(matcher.operator)) throw new MatcherError(`invalid matcher operator ${JSON.stringify(matcher.operator)}; expected =, !=, =~ or !~`);
   if (matcher.operator === '=~' || matcher.operator === '!~') compileAnchored(matcher.value);
 }

@@ -18,7 +18,7 @@ export interface HostFacts {
   hostname?: string;
   /** Operating system or distribution name, such as `Ubuntu` or `macOS`. */
   os?: string;
-  /** Its version, such as `24.04`. */
+  /** Version of the operating system, such as `24.04`. */
   osRelease?: string;
   /** Kernel version, such as `6.8.0-45-generic`. */
   kernel?: string;
@@ -42,9 +42,9 @@ export const HOST_FACT_TAGS: ReadonlyArray<readonly [field: keyof HostFacts, tag
 export interface MetricBatch {
   version: 1;
   agentId: string;
-  /** Tags from the agent's configuration; the gateway replaces them with the agent's final tags. */
+  /** Tags from the agent's configuration. The gateway replaces them with the agent's final tags. */
   tags: Record<string, string>;
-  /** Sent on every batch by fleetpulse agents; absent from older agents. */
+  /** Host facts, sent on every batch by current fleetpulse agents once they have read them, and absent from older agents. */
   host?: HostFacts;
   samples: Sample[];
 }
@@ -154,7 +154,7 @@ export function tagIssue(key: string, value: unknown): string | undefined {
   if (!LABEL_NAME.test(key) || key.length > MAX_NAME_LENGTH) {
     return `invalid name; expected letters, digits and underscores, not starting with a digit (at most ${MAX_NAME_LENGTH} characters)`;
   }
-  // As in Prometheus; it also keeps `__proto__` out of plain objects.
+  // Prometheus reserves these names too, and the check also keeps `__proto__` out of plain objects.
   if (key.startsWith('__')) return "invalid name; names starting with '__' are reserved";
   if (typeof value !== 'string') return `expected a string, found ${describeValue(value)}`;
   if (value.length > MAX_LABEL_VALUE_LENGTH) return `must be at most ${MAX_LABEL_VALUE_LENGTH} characters, found ${value.length}`;

@@ -10,11 +10,12 @@ import type { AlertEvent } from './alert-event.js';
 export interface Notification {
   version: 1;
   /**
-   * Idempotency key, delivered at most once by the notifier within its
-   * dedup_ttl. The router hashes the group key, the receiver, the group's
-   * notification sequence and the sorted idempotency keys of the alerts the
-   * notification carries. So a replay repeats the key, and a new notification
-   * of the group gets a new one.
+   * Idempotency key. The notifier skips a notification whose key it claimed
+   * within its dedup_ttl, and releases the claim when delivery fails or is
+   * rate limited so a redelivery tries again. The router hashes the group
+   * key, the receiver, the group's notification sequence and the sorted
+   * idempotency keys of the alerts the notification carries. So a replay
+   * repeats the key, and a new notification of the group gets a new one.
    */
   idempotencyKey: string;
   receiver: string;

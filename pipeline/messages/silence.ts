@@ -4,8 +4,8 @@ import { describeValue, type FieldIssue, isPlainObject, ValidationError } from '
 /**
  * A silence: alerts whose labels match every matcher are not notified
  * between `startsAt` (inclusive) and `endsAt` (exclusive). Expiring a
- * silence moves its `endsAt` to the time of expiry; it stays listed until
- * the store's retention drops it.
+ * silence moves its `endsAt` to the time of expiry, and it stays listed
+ * until the store's retention drops it.
  */
 export interface Silence {
   id: string;
@@ -22,7 +22,7 @@ export interface Silence {
   updatedAt: number;
 }
 
-/** What a client supplies to create a silence; the store adds the id and times. */
+/** Fields a client supplies to create a silence. The store adds the id, `createdAt` and `updatedAt`. */
 export type SilenceInput = Pick<Silence, 'matchers' | 'startsAt' | 'endsAt' | 'createdBy' | 'comment'>;
 
 export type SilenceStatus = 'pending' | 'active' | 'expired';
@@ -32,12 +32,12 @@ export function silenceStatus(silence: Pick<Silence, 'startsAt' | 'endsAt'>, now
   return now < silence.startsAt ? 'pending' : 'active';
 }
 
-/** Whether the silence is active at `now` and every matcher matches `labels`. */
+/** Returns whether the silence is active at `now` and every matcher matches `labels`. */
 export function silenceMatches(silence: Silence, labels: Readonly<Record<string, string>>, now: number): boolean {
   return silenceStatus(silence, now) === 'active' && silence.matchers.every((matcher) => matches(matcher, labels));
 }
 
-/** A silence as the HTTP API returns it: snake_case keys, ISO 8601 times and matchers as text. */
+/** Converts a silence to the form the HTTP API returns: snake_case keys, ISO 8601 times and matchers as text. */
 export function silenceToJson(silence: Silence, now: number): Record<string, unknown> {
   return {
     id: silence.id,
@@ -59,7 +59,7 @@ const MAX_TEXT = 1_024;
  * Validates the body of POST /v1/silences:
  * `{ matchers, ends_at, created_by, comment, starts_at? }`. Matchers are
  * text (`agent=web-1`, `region=~"eu-.*"`) or objects `{ name, operator,
- * value }`; times are ISO 8601 text or ms since epoch, and `starts_at`
+ * value }`. Times are ISO 8601 text or ms since epoch, and `starts_at`
  * defaults to `now`. Throws ValidationError with every issue found.
  */
 export function parseSilenceInput(body: unknown, now: number): SilenceInput {

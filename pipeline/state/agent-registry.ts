@@ -12,9 +12,9 @@ export interface AgentRecord {
   agentId: string;
   /** Gateway receive time of the agent's latest batch, milliseconds since the Unix epoch. */
   lastSeen: number;
-  /** The final tags of the agent's latest batch, as the gateway put them on the bus. */
+  /** The final tags of the agent's most recently recorded batch, as the gateway put them on the bus. */
   tags: Record<string, string>;
-  /** Host facts of the latest batch that carried them; absent until the agent reports some. */
+  /** Host facts of the most recently recorded batch that carried them, absent until the agent reports some. */
   host?: HostFacts;
   latest: LatestValue[];
 }

@@ -20,7 +20,7 @@ for (const [name, make] of stores) {
     t.equal(checkpoint?.offset, '20');
     t.equal(checkpoint?.savedAt, 2_000);
     t.same([...checkpoint!.entries], [['a', '{"n":3}']]);
-    t.equal(await store.load('processor', 1), undefined, 'partitions are apart');
-    t.equal(await store.load('other', 0), undefined, 'scopes are apart');
+    t.equal(await store.load('processor', 1), undefined, 'partitions are separate');
+    t.equal(await store.load('other', 0), undefined, 'scopes are separate');
   });
 }

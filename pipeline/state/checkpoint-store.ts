@@ -10,15 +10,15 @@ export interface Checkpoint {
 }
 
 /**
- * Where processors keep the state a replica needs to take over a partition:
- * in Redis in the distributed deployment, in memory in the embedded one.
+ * Storage of the state a processor replica needs to take over a partition:
+ * Redis in the distributed deployment, memory in the embedded one.
  * A save writes the changed entries and the offset together, so a reader
  * never sees entries of one offset with the offset of another.
  */
 export interface CheckpointStore {
   /** Writes changed entries, deletes removed keys and moves the offset, atomically. */
   save(scope: string, partition: number, checkpoint: { offset: string; savedAt: number; changed: ReadonlyMap<string, string>; removed?: readonly string[] }): Promise<void>;
-  /** The partition's checkpoint, or undefined when none was saved. */
+  /** Returns the partition's checkpoint, or undefined when none was saved. */
   load(scope: string, partition: number): Promise<Checkpoint | undefined>;
   close(): Promise<void>;
 }

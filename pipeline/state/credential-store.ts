@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Redis } from 'ioredis';
 
-/** The OAuth2 client credentials of one agent. The secret is stored only as a salted scrypt hash. */
+/** The OAuth2 client credentials of one agent or operator client. The secret is stored only as a salted scrypt hash. */
 export interface CredentialRecord {
   clientId: string;
   /** The agent, or the operator client (a person or tool), that these credentials belong to: the `sub` of every token issued with them. */
   agentId: string;
-  /** Selects the rate limits of `gateway.rate_limits.groups` and is the agent's `agent_group` tag; `default` unless set. */
+  /** Group that selects the rate limits of `gateway.rate_limits.groups` and becomes the agent's `agent_group` tag. `default` unless set. */
   group: string;
-  /** Carried in the token; the gateway adds them to every batch of the agent, over the batch's own tags. */
+  /** Tags carried in the token. The gateway adds them to every batch of the agent, over the batch's own tags. */
   tags: Record<string, string>;
   /** Scopes the client may request, such as `metrics:write`. */
   scopes: string[];
@@ -18,11 +18,11 @@ export interface CredentialRecord {
   secretHash: string;
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
-  /** Set once revoked; revoked credentials stay listed and are never valid again. */
+  /** Revocation time, ms since the Unix epoch. Revoked credentials stay listed and are never valid again. */
   revokedAt?: number;
 }
 
-/** Raised when a credential with the same client id exists already. */
+/** Error raised when a credential with the same client id exists already. */
 export class CredentialExistsError extends Error {
   constructor(readonly clientId: string) {
     super(`a credential with client id ${JSON.stringify(clientId)} exists already`);
@@ -31,20 +31,21 @@ export class CredentialExistsError extends Error {
 }
 
 /**
- * The agents' OAuth2 client credentials. A file under data_dir in the
- * embedded deployment, because `fleetpulse credentials` runs in another
- * process than the gateway and credentials must survive a restart; Redis in
- * the distributed deployment, shared by every gateway replica.
+ * Storage of the OAuth2 client credentials. The embedded deployment keeps
+ * them in a file under data_dir, because `fleetpulse credentials` runs in
+ * another process than the gateway and credentials must survive a restart.
+ * The distributed deployment keeps them in Redis, shared by every gateway
+ * replica.
  */
 export interface CredentialStore {
-  /** Stores a new credential; rejects with CredentialExistsError when the client id is taken. */
+  /** Stores a new credential, or rejects with CredentialExistsError when the client id is taken. */
   create(record: CredentialRecord): Promise<void>;
   get(clientId: string): Promise<CredentialRecord | undefined>;
-  /** Every credential, revoked ones included, in creation order. */
+  /** Returns every credential, revoked ones included, in creation order. */
   list(): Promise<CredentialRecord[]>;
-  /** Marks credentials revoked; returns the ones that were active until now. */
+  /** Marks credentials revoked and returns the ones that were still active. */
   revoke(clientIds: readonly string[], at: number): Promise<CredentialRecord[]>;
-  /** Client id and revocation time of every revoked credential. */
+  /** Returns the client id and revocation time of every revoked credential. */
   revocations(): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
@@ -87,10 +88,10 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   async revoke(clientIds: readonly string[], at: number): Promise<CredentialRecord[]> {
-    const wanted = new Set(clientIds);
+    const requested = new Set(clientIds);
     const revoked: CredentialRecord[] = [];
     const records = this.read().map((record) => {
-      if (!wanted.has(record.clientId) || record.revokedAt !== undefined) return record;
+      if (!requested.has(record.clientId) || record.revokedAt !== undefined) return record;
       const updated = { ...record, revokedAt: at };
       revoked.push(updated);
       return updated;
@@ -172,8 +173,8 @@ export class RedisCredentialStore implements CredentialStore {
       const record = await this.get(clientId);
       if (!record || record.revokedAt !== undefined) continue;
       const updated = { ...record, revokedAt: at };
-      // The revocation entry is what replicas poll, so it is written even if the record update races another revoke.
-      await this.redis.multi().hset(this.revokedKey, clientId, String(at)).hset(this.recordsKey, clientId, JSON.stringify(updated)).exec();
+      // Gateway replicas poll the revocation hash, so it is written in the same transaction as the record.
+      await execOrThrow(this.redis.multi().hset(this.revokedKey, clientId, String(at)).hset(this.recordsKey, clientId, JSON.stringify(updated)));
       revoked.push(updated);
     }
     return revoked;
@@ -187,4 +188,11 @@ export class RedisCredentialStore implements CredentialStore {
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/** Runs a MULTI transaction and throws the first error of its commands, which `exec` reports only in its result. */
+async function execOrThrow(transaction: ChainableCommander): Promise<void> {
+  const results = (await transaction.exec()) ?? [];
+  const failure = results.find(([error]) => error);
+  if (failure) throw failure[0];
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ManualClock } from '../clock/index.js';
 import { testServices, uniqueName } from '../test-support/services.js';
-import { MemoryRateLimiter, RedisRateLimiter } from './rate-limiter.js';
+import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from './rate-limiter.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const perMinute = (key: string, limit = 60) => ({ key, limit, periodMs: 60_000 });
@@ -26,17 +26,24 @@ t.test('MemoryRateLimiter allows a burst then one per interval', async (t) => {
   t.equal((await limiter.consume([perMinute('b', 3)])).allowed, true, 'other keys are independent');
 });
 
-t.test('MemoryRateLimiter counts all limits or none', async (t) => {
-  const clock = new ManualClock(T0);
-  const limiter = new MemoryRateLimiter(clock);
-  await limiter.consume([perMinute('agent', 1)]);
+const limiters: Array<[string, () => RateLimiter]> = [
+  ['MemoryRateLimiter', () => new MemoryRateLimiter(new ManualClock(T0))],
+  ['RedisRateLimiter', () => new RedisRateLimiter(testServices.redisUrl, `${uniqueName('test')}:`)],
+];
 
-  const denied = await limiter.consume([perMinute('ip', 10), perMinute('agent', 1)]);
-  t.equal(denied.allowed, false);
-  t.equal(denied.states[0]!.remaining, 10, 'the IP limit was not charged for the rejected request');
-  const next = await limiter.consume([perMinute('ip', 10)]);
-  t.equal(next.states[0]!.remaining, 9);
-});
+for (const [name, make] of limiters) {
+  t.test(`${name} counts all limits or none`, async (t) => {
+    const limiter = make();
+    t.teardown(() => limiter.close());
+    await limiter.consume([perMinute('agent', 1)]);
+
+    const denied = await limiter.consume([perMinute('ip', 10), perMinute('agent', 1)]);
+    t.equal(denied.allowed, false);
+    t.equal(denied.states[0]!.remaining, 10, 'the IP limit was not charged for the rejected request');
+    const next = await limiter.consume([perMinute('ip', 10)]);
+    t.equal(next.states[0]!.remaining, 9);
+  });
+}
 
 t.test('MemoryRateLimiter drops idle keys', async (t) => {
   const clock = new ManualClock(T0);
@@ -66,17 +73,6 @@ t.test('RedisRateLimiter shared by two replicas', async (t) => {
   t.ok(denied.retryAfterMs > 14_000 && denied.retryAfterMs <= 15_000, `retry after about 15 s, found ${denied.retryAfterMs} ms`);
   t.equal(denied.states[0]!.remaining, 0);
   t.ok(denied.states[0]!.resetMs > 59_000 && denied.states[0]!.resetMs <= 60_000, `reset in about 60 s, found ${denied.states[0]!.resetMs} ms`);
-});
-
-t.test('RedisRateLimiter counts all limits or none', async (t) => {
-  const limiter = new RedisRateLimiter(testServices.redisUrl, `${uniqueName('test')}:`);
-  t.teardown(() => limiter.close());
-  await limiter.consume([perMinute('agent', 1)]);
-
-  const denied = await limiter.consume([perMinute('ip', 10), perMinute('agent', 1)]);
-  t.equal(denied.allowed, false);
-  t.equal(denied.states[0]!.remaining, 10);
-  t.equal((await limiter.consume([perMinute('ip', 10)])).states[0]!.remaining, 9);
 });
 
 t.test('RedisRateLimiter falls back to memory', async (t) => {

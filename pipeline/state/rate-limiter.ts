@@ -21,7 +21,7 @@ export interface RateLimitState {
 
 export interface RateLimitDecision {
   allowed: boolean;
-  /** Milliseconds until the request would be allowed; 0 when allowed. */
+  /** Milliseconds until the request would be allowed, 0 when allowed. */
   retryAfterMs: number;
   /** One state per limit, in the order given. */
   states: RateLimitState[];
@@ -33,8 +33,8 @@ export interface RateLimitDecision {
  * allows a burst of L and then one request every T/L. A request is counted
  * against all its limits or, when any of them is exhausted, against none.
  *
- * In memory in the embedded deployment; in Redis in the distributed one, so
- * that every gateway replica counts against the same limits.
+ * The embedded deployment counts in memory. The distributed one counts in
+ * Redis, so that every gateway replica counts against the same limits.
  */
 export interface RateLimiter {
   consume(limits: readonly RateLimit[]): Promise<RateLimitDecision>;
@@ -66,7 +66,7 @@ function stateAt(tat: number, now: number, limit: RateLimit): RateLimitState {
   return { limit: limit.limit, periodMs: limit.periodMs, remaining, resetMs: tat - now };
 }
 
-/** The rate limiter of the embedded deployment; time follows the injected clock. */
+/** The rate limiter of the embedded deployment, which reads time from the injected clock. */
 export class MemoryRateLimiter implements RateLimiter {
   /** Theoretical arrival time per key, in ms since the epoch. */
   private readonly tats = new Map<string, number>();
@@ -96,12 +96,16 @@ export class MemoryRateLimiter implements RateLimiter {
     this.tats.clear();
   }
 
-  /** Number of keys held; a key whose arrival time has passed is dropped by the next sweep. */
+  /** Number of keys stored. A key whose arrival time has passed is dropped by the next sweep. */
   get size(): number {
     return this.tats.size;
   }
 
-  /** Drops keys whose arrival time has passed, at most once per longest period, so memory follows the active keys. */
+  /**
+   * Drops keys whose arrival time has passed, so memory follows the active
+   * keys. Does nothing when the last sweep ran within the max period of this
+   * call's `limits` (at least 1 s).
+   */
   private sweep(now: number, limits: readonly RateLimit[]): void {
     const period = Math.max(1_000, ...limits.map((limit) => limit.periodMs));
     if (now - this.lastSweep < period) return;

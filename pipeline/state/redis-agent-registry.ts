@@ -5,8 +5,8 @@ import { type AgentRecord, type AgentRegistry, latestBySeries, type LatestValue 
 /**
  * Replaces a series' stored value only when the new sample is at least as
  * new, so that replicas writing out of order never move a value backwards.
- * KEYS[1] = agent hash; ARGV = lastSeen, tagsJson, hostJson (empty when
- * the batch has no host facts, which keeps the stored ones), then
+ * KEYS[1] is the agent hash. ARGV is lastSeen, tagsJson, hostJson (empty
+ * when the batch has no host facts, which keeps the stored ones), then
  * field/value/ts triples.
  */
 const RECORD_SCRIPT = `

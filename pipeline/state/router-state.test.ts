@@ -22,7 +22,7 @@ for (const [name, make] of stores) {
     t.equal(all.meta, '{"m":2}');
     t.same([...all.entries].sort(), [['fp2', 'b'], ['fp3', 'c']]);
     const some = await state.readGroup('g1', ['fp3', 'fp9']);
-    t.same([...some.entries], [['fp3', 'c']], 'only the asked entries');
+    t.same([...some.entries], [['fp3', 'c']], 'only the requested entries');
   });
 
   t.test(`${name} lists due groups in order`, async (t) => {

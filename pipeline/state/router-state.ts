@@ -20,26 +20,27 @@ export interface GroupChange {
  * The alert router's state, which must survive a router restart so that
  * nothing is notified twice: alert groups with their timers and
  * last-notified times, per-fingerprint flapping history, and the firing
- * alerts that can inhibit others. In Redis in the distributed deployment,
- * where every router replica shares it; in memory in the embedded one.
+ * alerts that can inhibit others. The distributed deployment keeps it in
+ * Redis, where every router replica shares it, and the embedded one in memory.
  *
- * Values are JSON text that the router reads and writes; this store knows
- * nothing of their shape. A group is changed only inside `withGroupLock`, so
- * replicas that receive alerts of one group on different partitions, or
- * flush it from their timers, never overwrite each other's changes.
+ * Values are JSON text that the router reads and writes, and this store does
+ * not parse them. A group is changed only inside `withGroupLock`, so replicas
+ * that receive alerts of one group on different partitions, or flush it from
+ * their timers, do not overwrite each other's changes. That holds while the
+ * locked work finishes within the lock's TTL (`lockTtlMs` in Redis).
  */
 export interface RouterStateStore {
-  /** Runs `work` holding the group's lock, exclusive across replicas; the lock is released when `work` settles. */
+  /** Runs `work` while holding the group's lock, which is exclusive across replicas and released when `work` settles. */
   withGroupLock<R>(groupId: string, work: () => Promise<R>): Promise<R>;
-  /** The group's metadata and the entries of `fingerprints`, or every entry when `fingerprints` is undefined. */
+  /** Reads the group's metadata and the entries of `fingerprints`, or every entry when `fingerprints` is undefined. */
   readGroup(groupId: string, fingerprints?: readonly string[]): Promise<StoredGroup>;
   /** Writes the metadata and changed entries, deletes removed entries and sets the due time, in one transaction. */
   writeGroup(groupId: string, change: GroupChange): Promise<void>;
   deleteGroup(groupId: string): Promise<void>;
-  /** Ids of groups due at or before `now`, earliest first, at most `limit`. */
+  /** Returns the ids of groups due at or before `now`, earliest first, at most `limit`. */
   dueGroups(now: number, limit: number): Promise<string[]>;
 
-  /** Per-fingerprint records, such as flapping history; missing ones are absent from the map. */
+  /** Reads per-fingerprint records, such as flapping history. A fingerprint without a record is absent from the map. */
   readAlerts(fingerprints: readonly string[]): Promise<Map<string, string>>;
   /** Writes per-fingerprint records that expire `ttlMs` after this write. */
   writeAlerts(records: ReadonlyMap<string, string>, ttlMs: number): Promise<void>;
@@ -150,19 +151,19 @@ export interface RedisRouterStateOptions {
   /** Prepended to every key, such as `fleetpulse:router:`. */
   keyPrefix: string;
   clock?: Clock;
-  /** How long a lock is held at most, in case its holder dies; 10 s unless given. */
+  /** Max time a lock is held before it expires, so that a dead holder's lock frees. 10 s unless given. */
   lockTtlMs?: number;
-  /** How long `withGroupLock` waits for a lock before it rejects; 30 s unless given. */
+  /** Max time `withGroupLock` waits for a lock before it rejects. 30 s unless given. */
   lockWaitMs?: number;
 }
 
 /**
  * The router state of the distributed deployment. Keys, after the prefix:
- * - `group:<id>`: a hash with the field `@meta` and one field per fingerprint;
- * - `due`: a sorted set of group ids scored by due time;
- * - `lock:<id>`: a group's lock, a random token set with NX and an expiry;
- * - `alert:<fingerprint>`: a string that expires;
- * - `sources`: a hash of firing inhibition sources by fingerprint.
+ * - `group:<id>`: a hash with the field `@meta` and one field per fingerprint
+ * - `due`: a sorted set of group ids scored by due time
+ * - `lock:<id>`: a group's lock, a random token set with NX and an expiry
+ * - `alert:<fingerprint>`: a string that expires
+ * - `sources`: a hash of firing inhibition sources by fingerprint
  */
 export class RedisRouterState implements RouterStateStore {
   private readonly redis: Redis;
@@ -184,7 +185,7 @@ export class RedisRouterState implements RouterStateStore {
     for (let attempt = 0; ; attempt++) {
       if ((await this.redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX')) === 'OK') break;
       if (this.clock.now() >= deadline) throw new Error(`timed out after ${this.lockWaitMs} ms waiting for the router lock of group ${groupId}`);
-      // Another replica holds the lock for one read and one write, a few milliseconds.
+      // Another replica usually holds the lock only for one read and one write, so retry soon, backing off to 50 ms.
       await this.clock.sleep(Math.min(5 * 2 ** Math.min(attempt, 4), 50));
     }
     try {

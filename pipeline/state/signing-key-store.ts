@@ -12,21 +12,23 @@ export interface StoredSigningKey {
   publicJwk: Record<string, unknown>;
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
-  /** When a newer key replaced it for signing. */
+  /** Time at which a newer key replaced it for signing, ms since the Unix epoch. */
   retiredAt?: number;
 }
 
 /**
- * The token signing keys, oldest first; the last one signs. A file under
- * data_dir in the embedded deployment; Redis in the distributed one, so
- * every gateway replica signs with the same key and verifies every token.
+ * Storage of the token signing keys, oldest first, where the last one signs.
+ * The embedded deployment keeps them in a file under data_dir. The
+ * distributed one keeps them in Redis, so every gateway replica signs with
+ * the same key and verifies the tokens of every other replica.
  */
 export interface SigningKeyStore {
   load(): Promise<StoredSigningKey[]>;
   /**
    * Replaces the stored keys, unless the current (last) key's kid is no
-   * longer `expectedCurrentKid` (undefined: no key stored). Two replicas that
-   * rotate at once thereby keep one new key. Returns whether it wrote.
+   * longer `expectedCurrentKid`, which is undefined when no key is stored.
+   * Two replicas that rotate at once thereby keep one new key. Returns
+   * whether it wrote.
    */
   replace(expectedCurrentKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<boolean>;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ interface KeyFile {
   keys: StoredSigningKey[];
 }
 
-/** Signing keys in one JSON file with mode 0600; for one gateway process. */
+/** Signing keys in one JSON file with mode 0600, for a single gateway process. */
 export class FileSigningKeyStore implements SigningKeyStore {
   constructor(private readonly file: string) {}
 
@@ -69,7 +71,7 @@ export class FileSigningKeyStore implements SigningKeyStore {
   async close(): Promise<void> {}
 }
 
-/** Sets KEYS[1] to ARGV[2] only while the kid of its last key is ARGV[1] (empty: no key). */
+/** Sets KEYS[1] to ARGV[2] only while the kid of its last key is ARGV[1], which is empty when no key is stored. */
 const REPLACE_SCRIPT = `
 local stored = redis.call('GET', KEYS[1])
 local current = ''

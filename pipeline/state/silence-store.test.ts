@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -49,7 +49,7 @@ for (const [name, make] of stores) {
     t.teardown(() => store.close());
     const silence = await store.create(input({ endsAt: T0 + 1_000 }));
     await clock.advance(86_400_000);
-    t.equal((await store.list()).length, 1, 'kept within retention');
+    t.equal((await store.list()).length, 1, 'still listed within retention');
     await clock.advance(2_000);
     t.same(await store.list(), [], 'dropped after it');
     t.equal(await store.get(silence.id), undefined);
@@ -77,6 +77,6 @@ t.test('MemorySilenceStore rejects a corrupt file', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetpulse-silences-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'silences.json');
-  await (await import('node:fs/promises')).writeFile(file, '{not json');
+  await writeFile(file, '{not json');
   t.throws(() => new MemorySilenceStore({ file }), /silences file .* is not valid JSON/);
 });

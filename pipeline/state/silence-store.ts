@@ -14,12 +14,13 @@ import type { Silence, SilenceInput } from '../messages/silence.js';
  * short refresh interval.
  *
  * A silence that expired more than `retentionMs` ago is dropped the next time
- * the store is listed or written.
+ * the store is listed, and by the file-backed memory store also on its next
+ * write.
  */
 export interface SilenceStore {
   create(input: SilenceInput): Promise<Silence>;
   get(id: string): Promise<Silence | undefined>;
-  /** Every silence within retention, ordered by start time. */
+  /** Returns every silence within retention, ordered by start time. */
   list(): Promise<Silence[]>;
   /** Ends the silence now (when it has not ended yet) and returns it, or returns undefined when no silence has that id. */
   expire(id: string): Promise<Silence | undefined>;
@@ -31,7 +32,7 @@ export const DEFAULT_SILENCE_RETENTION_MS = 120 * 3_600_000;
 
 export interface MemorySilenceStoreOptions {
   clock?: Clock;
-  /** JSON file that keeps silences across restarts. Silences stay in memory only when absent. */
+  /** JSON file that keeps silences across restarts. Without it, silences are lost on restart. */
   file?: string;
   retentionMs?: number;
 }
@@ -171,15 +172,15 @@ export class RedisSilenceStore implements SilenceStore {
   async list(): Promise<Silence[]> {
     const all = await this.redis.hgetall(this.key);
     const cutoff = this.clock.now() - this.retentionMs;
-    const kept: Silence[] = [];
+    const retained: Silence[] = [];
     const dropped: string[] = [];
     for (const [id, text] of Object.entries(all)) {
       const silence = JSON.parse(text) as Silence;
       if (silence.endsAt < cutoff) dropped.push(id);
-      else kept.push(silence);
+      else retained.push(silence);
     }
     if (dropped.length > 0) await this.redis.hdel(this.key, ...dropped);
-    return sortByStart(kept);
+    return sortByStart(retained);
   }
 
   async expire(id: string): Promise<Silence | undefined> {
