@@ -5,7 +5,8 @@ import { startTestGatewayServer } from '../../ingest-gateway/test-support/gatewa
 import { ManualClock } from '../clock/index.js';
 import { createLogger } from '../log/logger.js';
 
-// The agent's token client against the real gateway, which only the composition root may import together.
+// Tests the agent's token client against the real gateway. They live here because only the
+// composition root may import agent and gateway code together.
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 t.test('token client renews before expiry', async (t) => {

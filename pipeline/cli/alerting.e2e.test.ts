@@ -1,19 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Bus } from '../bus/bus.js';
-import { KafkaBus } from '../bus/kafka-bus.js';
 import { silentLogger } from '../log/logger.js';
 import type { Decision } from '../messages/decision.js';
 import type { IngestedBatch } from '../messages/metric-batch.js';
 import { MemorySilenceStore, RedisSilenceStore } from '../state/silence-store.js';
-import { eventually, testServices, uniqueName } from '../test-support/services.js';
+import { eventually, uniqueName } from '../test-support/services.js';
 import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
 import type { WebhookPayload } from '../../sinks/channels/webhook/encode.js';
 import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
-import { topicConfigs, topicNames } from './topics.js';
+import { startTestPublisher, testServiceSections } from './test-support/deployment.js';
+import { temporaryDirectory } from './test-support/files.js';
+import { topicNames } from './topics.js';
 
 const AGENTS = 500;
 const SILENCED = 10;
@@ -26,12 +26,7 @@ function stormConfig(deployment: 'embedded' | 'distributed', webhookUrl: string,
     deployment,
     log_level: 'silent',
     data_dir: dataDir,
-    bus: { topic_prefix: `${prefix}.`, partitions: 4, kafka: { brokers: testServices.kafkaBrokers } },
-    state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
-    store: {
-      duckdb: { path: join(dataDir, 'fleetpulse.duckdb') },
-      questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` },
-    },
+    ...testServiceSections(prefix, { partitions: 4, dataDir }),
     gateway: { port: 0 },
     processor: { rule_files: [ruleFile] },
     router: {
@@ -51,13 +46,12 @@ const agentId = (i: number): string => `storm-${String(i).padStart(3, '0')}`;
 
 for (const deployment of ['embedded', 'distributed'] as const) {
   t.test(`${deployment} alert storm yields one notification per route`, async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-storm-'));
-    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const dataDir = temporaryDirectory(t, 'fleetpulse-storm-');
     const webhook = await startWebhookReceiver();
     t.teardown(() => webhook.close());
     const config = stormConfig(deployment, webhook.url, dataDir);
 
-    // A silence made before the storm, as an operator would through POST /v1/silences.
+    // Silences the first ten agents before the storm, as an operator would through POST /v1/silences.
     const silenceStore =
       deployment === 'embedded'
         ? new MemorySilenceStore({ file: join(dataDir, config.router.silences.file) })
@@ -75,13 +69,7 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     const pipeline = await startPipeline(config, { roles, logger: silentLogger });
     t.teardown(() => pipeline.stop());
 
-    let publisher: Bus = pipeline.bus;
-    if (deployment === 'distributed') {
-      const kafka = new KafkaBus({ brokers: testServices.kafkaBrokers, clientId: 'storm-test', topics: topicConfigs(config.bus), replicationFactor: 1, publishTimeoutMs: 5_000, logger: silentLogger });
-      await kafka.start();
-      t.teardown(() => kafka.close());
-      publisher = kafka;
-    }
+    const publisher: Bus = deployment === 'distributed' ? await startTestPublisher(t, config, 'storm-test') : pipeline.bus;
 
     // 500 agents cross 90% CPU within one second.
     const now = Date.now();
@@ -105,17 +93,18 @@ for (const deployment of ['embedded', 'distributed'] as const) {
     const allDecisions = (): Promise<Decision[]> => store.queryDecisions({ from: now - 60_000, to: Date.now() + 60_000, limit: 10_000 });
     const count = (decisions: readonly Decision[], reason: string): number => decisions.filter((decision) => decision.reason === reason).length;
 
-    // The router publishes a group's decisions after its notification, and the
-    // sink publishes the delivered decisions after delivering it, so the two
-    // reach the decisions log in either order. The log is complete once every
-    // agent has its decisions: notified and delivered, or silenced.
+    // The router publishes a group's decisions after sending its notification,
+    // and the sink publishes the delivered decisions after delivering that
+    // notification, so the two can reach the decisions log in either order.
+    // The log is complete once every agent has its decisions: notified and
+    // delivered, or silenced.
     await eventually(
       async () => {
         const decisions = await allDecisions();
         const counts = { first_notification: count(decisions, 'first_notification'), delivered: count(decisions, 'delivered'), silenced: count(decisions, 'silenced') };
         if (counts.first_notification >= AGENTS - SILENCED && counts.delivered >= AGENTS - SILENCED && counts.silenced >= SILENCED) return true;
-        // Thrown rather than returned, so that a timeout reports how far the log got.
-        throw new Error(`decisions so far ${JSON.stringify(counts)} of ${decisions.length}, webhook notifications ${webhook.received.length}`);
+        // Throwing instead of returning undefined makes a timeout report how far the log got.
+        throw new Error(`decisions log incomplete: ${JSON.stringify(counts)} among ${decisions.length} decisions, ${webhook.received.length} webhook notifications`);
       },
       60_000,
       'a decision for every transition of the storm',

@@ -15,7 +15,7 @@ export type Command =
       name: 'credentials';
       action: 'create';
       config?: string;
-      /** `agent` for --agent-id, `operator` for --client: a person or tool that reads or silences. */
+      /** Holder kind: `agent` for --agent-id, or `operator` for --client, a person or tool that reads data or creates silences. */
       kind: 'agent' | 'operator';
       /** The token subject: the agent id, or the operator client's name. */
       subject: string;
@@ -167,7 +167,7 @@ function parseCredentialsCommand(rest: string[]): Command {
   }
 }
 
-/** Returns who the credentials are for: exactly one of --agent-id and --client. */
+/** Returns the holder of the credentials from --agent-id or --client, and raises a UsageError unless exactly one of them is given. */
 function credentialHolder(agentId: string | undefined, client: string | undefined): { kind: 'agent' | 'operator'; subject: string } {
   if (agentId !== undefined && client !== undefined) throw new UsageError('credentials create takes --agent-id (an agent) or --client (a person or tool), not both');
   if (client !== undefined) {
@@ -178,7 +178,7 @@ function credentialHolder(agentId: string | undefined, client: string | undefine
   return { kind: 'agent', subject: agentId };
 }
 
-/** Parses --scope lists; agents get metrics:write and operator clients read unless given. */
+/** Parses the --scope lists. Without --scope, agents get metrics:write and operator clients get read. */
 function scopesOf(lists: string[] | undefined, kind: 'agent' | 'operator'): string[] {
   if (lists === undefined) return kind === 'agent' ? [METRICS_WRITE_SCOPE] : ['read'];
   let scopes: string[];

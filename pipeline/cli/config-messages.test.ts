@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ConfigError } from '../config/load.js';
 import { fleetpulseConfigSchema, loadAgentConfig, loadFleetpulseConfig } from './config.js';
 import { duckdbPath } from './pipeline.js';
+import { writeTemporaryFile } from './test-support/files.js';
 
 const EMBEDDED = new URL('../../config/embedded.yml', import.meta.url).pathname;
-
-function writeFile(t: Test, name: string, text: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'fleetpulse-config-'));
-  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const file = join(directory, name);
-  writeFileSync(file, text);
-  return file;
-}
 
 /** Lists the issues of the ConfigError that `load` raises, each `position key: message` with the file name left out. */
 function errorLines(load: () => unknown, file?: string): string[] {
@@ -24,13 +14,17 @@ function errorLines(load: () => unknown, file?: string): string[] {
     if (!(error instanceof ConfigError)) throw error;
     return error.issues.map((issue) => `${file === undefined ? issue.source : issue.source.replace(file, '')} ${issue.key === '' ? '' : `${issue.key}: `}${issue.message}`);
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a ConfigError, but the configuration loaded');
+}
+
+/** Writes `text` to a temporary file called `name`, loads it with `load` and no environment variables, and returns its errorLines. */
+function fileErrorLines(t: Test, name: string, text: string, load: (file: string, env: NodeJS.ProcessEnv) => unknown = loadFleetpulseConfig): string[] {
+  const file = writeTemporaryFile(t, name, text, 'fleetpulse-config-');
+  return errorLines(() => load(file, {}), file);
 }
 
 t.test('fleetpulse config newcomer mistakes', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'gateway:\n  prot: 9999\nprocessor:\n  rule_files: rules/\nlocal_agent:\n  tags: [local]\n');
-
-  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [
+  t.same(fileErrorLines(t, 'fleetpulse.yml', 'gateway:\n  prot: 9999\nprocessor:\n  rule_files: rules/\nlocal_agent:\n  tags: [local]\n'), [
     ":2:3 gateway.prot: unknown key; did you mean 'port'? docs/configuration.md lists every key",
     ':4:15 processor.rule_files: expected a list of file or folder paths, such as [rules/], found "rules/"',
     ':6:9 local_agent.tags: expected a mapping of tag names to values, such as {env: prod}, found ["local"]',
@@ -38,15 +32,11 @@ t.test('fleetpulse config newcomer mistakes', async (t) => {
 });
 
 t.test('fleetpulse config unknown key without suggestion', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'store:\n  sqlite: {}\n');
-
-  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [':2:3 store.sqlite: unknown key; the keys of store are duckdb, questdb; docs/configuration.md lists every key']);
+  t.same(fileErrorLines(t, 'fleetpulse.yml', 'store:\n  sqlite: {}\n'), [':2:3 store.sqlite: unknown key; the keys of store are duckdb, questdb; docs/configuration.md lists every key']);
 });
 
 t.test('fleetpulse config brokers hint', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'bus:\n  kafka:\n    brokers: 127.0.0.1:9092\n');
-
-  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [':3:14 bus.kafka.brokers: expected a list of host:port addresses, such as [127.0.0.1:9092], found "127.0.0.1:9092"']);
+  t.same(fileErrorLines(t, 'fleetpulse.yml', 'bus:\n  kafka:\n    brokers: 127.0.0.1:9092\n'), [':3:14 bus.kafka.brokers: expected a list of host:port addresses, such as [127.0.0.1:9092], found "127.0.0.1:9092"']);
 });
 
 t.test('fleetpulse config misspelt variable', async (t) => {
@@ -71,7 +61,7 @@ t.test('fleetpulse config variables of other tools', async (t) => {
 });
 
 t.test('fleetpulse config secret variable with prefix', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'notifier:\n  receivers:\n    - { name: console, type: console }\n    - { name: chat, type: slack, webhook_url: { env: FLEETPULSE_SLACK_WEBHOOK } }\n');
+  const file = writeTemporaryFile(t, 'fleetpulse.yml', 'notifier:\n  receivers:\n    - { name: console, type: console }\n    - { name: chat, type: slack, webhook_url: { env: FLEETPULSE_SLACK_WEBHOOK } }\n');
 
   const config = loadFleetpulseConfig(file, { FLEETPULSE_SLACK_WEBHOOK: 'https://hooks.slack.com/services/T0/B0/x' });
 
@@ -79,9 +69,7 @@ t.test('fleetpulse config secret variable with prefix', async (t) => {
 });
 
 t.test('agent config newcomer mistakes', async (t) => {
-  const file = writeFile(t, 'agent.yml', 'agent_id: web-1\ntags: prod\nprobe_target: [db-1:5432]\n');
-
-  t.same(errorLines(() => loadAgentConfig(file, {}), file), [
+  t.same(fileErrorLines(t, 'agent.yml', 'agent_id: web-1\ntags: prod\nprobe_target: [db-1:5432]\n', loadAgentConfig), [
     ':2:7 tags: expected a mapping of tag names to values, such as {env: prod}, found "prod"',
     ":3:1 probe_target: unknown key; did you mean 'probe_targets'? agent/README.md lists every key",
   ]);
@@ -107,18 +95,14 @@ t.test('embedded config moves with data_dir', async (t) => {
 });
 
 t.test('fleetpulse config receiver missing a required key', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'notifier:\n  receivers:\n    - { name: hook, type: webhook, ulr: "https://127.0.0.1:9/hook" }\n');
-
-  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [
+  t.same(fileErrorLines(t, 'fleetpulse.yml', 'notifier:\n  receivers:\n    - { name: hook, type: webhook, ulr: "https://127.0.0.1:9/hook" }\n'), [
     ':3:7 notifier.receivers.0.url: missing; this key is required here',
     ":3:36 notifier.receivers.0.ulr: unknown key; did you mean 'url'? docs/configuration.md lists every key",
   ]);
 });
 
 t.test('fleetpulse config route matcher written as a mapping', async (t) => {
-  const file = writeFile(t, 'fleetpulse.yml', 'router:\n  routes:\n    - { matchers: [{ env: local }] }\n');
-
-  t.same(errorLines(() => loadFleetpulseConfig(file, {}), file), [
+  t.same(fileErrorLines(t, 'fleetpulse.yml', 'router:\n  routes:\n    - { matchers: [{ env: local }] }\n'), [
     `:3:20 router.routes.0.matchers.0: expected a matcher written as text, such as 'env="prod"' or 'region=~"eu-.*"', found {"env":"local"}`,
   ]);
 });

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { ConfigError, type ConfigIssue } from '../config/load.js';
 import { loadFleetpulseConfig } from './config.js';
+import { temporaryDirectory, writeTemporaryFile } from './test-support/files.js';
 
 const RECEIVERS = `
 notifier:
@@ -14,12 +14,9 @@ notifier:
     - { name: pager, type: webhook, url: "https://pager.example.com/hook" }
 `;
 
-/** Writes `text` as a configuration file and returns the issues loading it raises, as key, line and message. */
+/** Writes `text` as a configuration file and returns the issues that loading it raises, as key, line and message. */
 function issuesOf(t: Test, text: string): Array<{ key: string; line: number | undefined; message: string }> {
-  const directory = mkdtempSync(join(tmpdir(), 'fleetpulse-config-'));
-  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const file = join(directory, 'fleetpulse.yml');
-  writeFileSync(file, text);
+  const file = writeTemporaryFile(t, 'fleetpulse.yml', text, 'fleetpulse-config-');
   try {
     loadFleetpulseConfig(file, {});
   } catch (error) {
@@ -207,8 +204,7 @@ ${RECEIVERS}`,
 });
 
 t.test('startup check stops fleetpulse run', async (t) => {
-  const directory = mkdtempSync(join(tmpdir(), 'fleetpulse-config-'));
-  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  const directory = temporaryDirectory(t, 'fleetpulse-config-');
   const file = join(directory, 'fleetpulse.yml');
   writeFileSync(file, `data_dir: ${directory}\nrouter:\n  routes:\n    - { matchers: [env=prod], receivers: [oncall] }\n${RECEIVERS}`);
 

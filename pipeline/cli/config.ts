@@ -12,7 +12,7 @@ import { commonShape } from '../config/schema.js';
 import { valueHints } from '../config/value-hints.js';
 import { OTHER_FLEETPULSE_VARIABLES } from './other-variables.js';
 
-// agent/config.ts defines these keys; the hints serve agent.yml and local_agent alike.
+// agent/config.ts defines these keys, and the hints serve agent.yml and local_agent alike.
 valueHints.add(agentConfigFields.shape.tags, { expected: 'a mapping of tag names to values, such as {env: prod}' });
 valueHints.add(agentConfigFields.shape.probe_targets, { expected: 'a list of host:port targets, such as [db-1:5432]' });
 
@@ -26,7 +26,7 @@ export const fleetpulseConfigSchema = z.strictObject({
   processor: processorConfigSchema,
   router: routerConfigSchema,
   notifier: notifierConfigSchema,
-  /** The live agent dashboard; see dashboard/README.md. */
+  /** Live agent dashboard, described in dashboard/README.md. */
   dashboard: dashboardConfigSchema,
   store: z
     .strictObject({
@@ -52,11 +52,14 @@ export type FleetpulseConfig = z.output<typeof fleetpulseConfigSchema>;
 
 export const ENV_PREFIX = 'FLEETPULSE_';
 export const AGENT_ENV_PREFIX = 'FLEETPULSE_AGENT_';
-/** Documents listing every key, named in the messages about unknown keys. */
+/** Documents that list every key, named in the messages about unknown keys. */
 export const CONFIG_REFERENCE = 'docs/configuration.md';
 export const AGENT_CONFIG_REFERENCE = 'agent/README.md';
 
-/** Loads `fleetpulse run` configuration and checks the receivers it names; a misspelt FLEETPULSE_ variable is an error. */
+/**
+ * Loads the `fleetpulse run` configuration and checks the receivers it names.
+ * Raises a ConfigError that also lists every FLEETPULSE_ variable that overrides no key.
+ */
 export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): FleetpulseConfig {
   const config = loadConfig({
     schema: fleetpulseConfigSchema,
@@ -70,15 +73,19 @@ export function loadFleetpulseConfig(file: string | undefined, env: NodeJS.Proce
   return config;
 }
 
-/** Loads `fleetpulse agent` configuration (agent.yml and FLEETPULSE_AGENT_ variables); a misspelt variable is an error. */
+/**
+ * Loads the `fleetpulse agent` configuration from agent.yml and FLEETPULSE_AGENT_ variables.
+ * Raises a ConfigError that also lists every FLEETPULSE_AGENT_ variable that overrides no key.
+ */
 export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   return loadConfig({ schema: agentConfigSchema, file, envPrefix: AGENT_ENV_PREFIX, env, reference: AGENT_CONFIG_REFERENCE, unknownVariables: { ignore: [] } });
 }
 
 /**
- * Every receiver the router names (default_receivers and the receivers of
- * every route) must be configured under notifier.receivers. The processor
- * checks the receivers that rule files name when it loads them.
+ * Raises a ConfigError for every receiver that the router names
+ * (default_receivers and the receivers of every route) but notifier.receivers
+ * does not define. The processor checks the receivers that rule files name
+ * when it loads them.
  */
 function checkReferences(config: FleetpulseConfig, source: string): void {
   const known = new Set(config.notifier.receivers.map((receiver) => receiver.name));

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { createCertificateAuthority } from '../../ingest-gateway/tls/certificates.js';
@@ -9,6 +8,7 @@ import { FileCredentialStore } from '../state/credential-store.js';
 import { parseCommand, UsageError } from './args.js';
 import { runCredentialsCommand } from './credentials.js';
 import { securityFiles } from './security.js';
+import { temporaryDirectory } from './test-support/files.js';
 
 type CredentialsCommand = Parameters<typeof runCredentialsCommand>[0];
 
@@ -25,14 +25,8 @@ async function run(dataDir: string, argv: string[]): Promise<{ status: number; o
   }
 }
 
-function tempDir(t: { teardown(cleanup: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 t.test('credentials create prints the secret once', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t);
   const { status, output } = await run(dir, ['create', '--agent-id', 'web-1', '--group', 'edge', '--tag', 'env=prod']);
   t.equal(status, 0);
   const clientId = /^client_id: +(fpc_[0-9a-f]{32})$/m.exec(output)?.[1];
@@ -56,7 +50,7 @@ t.test('credentials create prints the secret once', async (t) => {
 });
 
 t.test('credentials revoke by agent id', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t);
   await run(dir, ['create', '--agent-id', 'web-1']);
   await run(dir, ['create', '--agent-id', 'web-1']);
   await run(dir, ['create', '--agent-id', 'web-2']);
@@ -73,11 +67,11 @@ t.test('credentials revoke by agent id', async (t) => {
 });
 
 t.test('credentials create with a client certificate', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t);
   await t.rejects(run(dir, ['create', '--agent-id', 'web-1', '--client-cert', join(dir, 'certs')]), /needs the gateway's local CA/);
+  t.same(JSON.parse((await run(dir, ['list', '--json'])).output), [], 'no credentials without the local CA');
 
-  // As the gateway's first start would leave it.
-  const { mkdirSync, writeFileSync } = await import('node:fs');
+  // Writes the local CA as the gateway's first start would leave it.
   const paths = localTlsPaths(dir);
   mkdirSync(paths.dir);
   const authority = createCertificateAuthority('local', 30);
@@ -107,7 +101,7 @@ t.test('credentials command line errors', async (t) => {
 });
 
 t.test('credentials create for an operator client', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t);
   const { status, output } = await run(dir, ['create', '--client', 'ops', '--scope', 'read,silences:write']);
   t.equal(status, 0);
   const clientId = /^client_id: +(fpc_[0-9a-f]{32})$/m.exec(output)?.[1];

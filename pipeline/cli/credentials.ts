@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
-import { issueCertificate } from '../../ingest-gateway/tls/certificates.js';
+import { type CertificateAndKey, issueCertificate } from '../../ingest-gateway/tls/certificates.js';
 import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
 import type { CredentialRecord } from '../state/credential-store.js';
 import { type Command, UsageError } from './args.js';
 import { loadConfig } from '../config/load.js';
-import { ENV_PREFIX, type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
+import { CONFIG_REFERENCE, ENV_PREFIX, type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { agentConfigLines, openCredentialStore, operatorTokenCommands, publicGatewayUrl, trustedCaFile } from './security.js';
 
 type CredentialsCommand = Extract<Command, { name: 'credentials' }>;
@@ -15,17 +15,20 @@ type CredentialsCommand = Extract<Command, { name: 'credentials' }>;
 const CLIENT_CERT_VALIDITY_DAYS = 365;
 
 /**
- * `fleetpulse credentials create|revoke|list`: manages the OAuth2 client
- * credentials of agents (--agent-id) and of people and tools (--client) in
- * the store of the configured deployment (a file under data_dir, or Redis).
+ * Runs `fleetpulse credentials create|revoke|list`, which manage the OAuth2
+ * client credentials of agents (--agent-id) and of people and tools (--client)
+ * in the store of the configured deployment (a file under data_dir, or Redis).
+ * Returns the exit status.
  */
 export async function runCredentialsCommand(command: CredentialsCommand, print: (line: string) => void = console.log): Promise<number> {
   // Only the deployment, data_dir, state and gateway sections matter here, so receivers are not cross-checked.
-  const config = loadConfig({ schema: fleetpulseConfigSchema, file: command.config, envPrefix: ENV_PREFIX });
+  const config = loadConfig({ schema: fleetpulseConfigSchema, file: command.config, envPrefix: ENV_PREFIX, reference: CONFIG_REFERENCE });
   const store = openCredentialStore(config);
   try {
     switch (command.action) {
       case 'create': {
+        // Reads the local CA before creating anything, so that a missing CA leaves no credentials behind.
+        const authority = command.clientCertDir !== undefined ? readLocalCa(config) : undefined;
         const { record, clientSecret } = await createCredential(store, { agentId: command.subject, group: command.group, tags: command.tags, scopes: command.scopes });
         print(`client_id:     ${record.clientId}`);
         print(`client_secret: ${clientSecret}`);
@@ -42,7 +45,7 @@ export async function runCredentialsCommand(command: CredentialsCommand, print: 
           return 0;
         }
 
-        const certificate = command.clientCertDir ? writeClientCertificate(config, command.subject, command.clientCertDir, print) : undefined;
+        const certificate = authority && command.clientCertDir !== undefined ? writeClientCertificate(authority, command.subject, command.clientCertDir, print) : undefined;
         print('');
         print('agent.yml for this agent (put the secret in the file named by client_secret_file, mode 0600,');
         print('or in the environment variable FLEETPULSE_AGENT_CLIENT_SECRET):');
@@ -89,16 +92,18 @@ export async function runCredentialsCommand(command: CredentialsCommand, print: 
   }
 }
 
-/** Issues a client certificate for mutual TLS from the gateway's local CA. */
-function writeClientCertificate(config: FleetpulseConfig, agentId: string, directory: string, print: (line: string) => void): { certFile: string; keyFile: string } {
+/** Reads the certificate and key of the gateway's local CA, or raises a UsageError when the gateway has not created them yet. */
+function readLocalCa(config: FleetpulseConfig): CertificateAndKey {
   const paths = localTlsPaths(config.data_dir);
   if (!existsSync(paths.caCert) || !existsSync(paths.caKey)) {
     throw new UsageError(`--client-cert needs the gateway's local CA at ${paths.caCert}; start the gateway once to create it, or issue the certificate with your own CA`);
   }
-  const issued = issueCertificate(
-    { cert: readFileSync(paths.caCert, 'utf8'), key: readFileSync(paths.caKey, 'utf8') },
-    { commonName: agentId, usage: ['client'], validityDays: CLIENT_CERT_VALIDITY_DAYS },
-  );
+  return { cert: readFileSync(paths.caCert, 'utf8'), key: readFileSync(paths.caKey, 'utf8') };
+}
+
+/** Issues a client certificate for mutual TLS from the gateway's local CA and writes it and its key (mode 0600) to `directory`. */
+function writeClientCertificate(authority: CertificateAndKey, agentId: string, directory: string, print: (line: string) => void): { certFile: string; keyFile: string } {
+  const issued = issueCertificate(authority, { commonName: agentId, usage: ['client'], validityDays: CLIENT_CERT_VALIDITY_DAYS });
   mkdirSync(directory, { recursive: true });
   const certFile = resolve(join(directory, `${agentId}.crt`));
   const keyFile = resolve(join(directory, `${agentId}.key`));

@@ -1,20 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { ConfigError } from '../config/load.js';
 import { silentLogger } from '../log/logger.js';
 import { fleetpulseConfigSchema, loadFleetpulseConfig } from './config.js';
 import { dashboardGroups, deadmanSettings } from './dashboard.js';
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-dashboard-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { temporaryDirectory } from './test-support/files.js';
 
 t.test('deadmanSettings finds dead-man groups and absent rules', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-dashboard-cli-');
   const rules = join(dir, 'rules.yml');
   writeFileSync(
     rules,
@@ -39,14 +33,14 @@ t.test('deadmanSettings finds dead-man groups and absent rules', async (t) => {
 });
 
 t.test('deadmanSettings keeps the groups when rule files fail', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-dashboard-cli-');
   const rules = join(dir, 'rules.yml');
   writeFileSync(rules, '- name: Broken\n  condition: cpu_usage >\n');
   const config = fleetpulseConfigSchema.parse({ processor: { rule_files: [rules], deadman: [{ name: 'AllSilent', timeout: '1m' }] } });
   t.same(deadmanSettings(config, silentLogger).rules, ['AllSilent']);
 });
 
-t.test('dashboardGroups are the dashboard instance own', async (t) => {
+t.test('dashboardGroups per dashboard instance', async (t) => {
   t.same(dashboardGroups(fleetpulseConfigSchema.parse({})), { metrics: 'fleetpulse.dashboard-metrics', alerts: 'fleetpulse.dashboard-alerts' });
   t.same(dashboardGroups(fleetpulseConfigSchema.parse({ bus: { topic_prefix: 'p.' }, dashboard: { instance: 'host-2' } })), {
     metrics: 'p.dashboard-metrics-host-2',
@@ -55,12 +49,12 @@ t.test('dashboardGroups are the dashboard instance own', async (t) => {
 });
 
 t.test('dashboard configuration errors name the key', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-dashboard-cli-');
   const file = join(dir, 'fleetpulse.yml');
   writeFileSync(file, 'dashboard:\n  push_interval: 10ms\n  instance: "a b"\n');
   const error = t.throws(() => loadFleetpulseConfig(file, {})) as ConfigError;
   t.type(error, ConfigError);
-  // The line is fixed; the column points at the key or at its value.
+  // Compares the line only, because the column points at either the key or its value.
   const lines = error.message.split('\n').map((line) => line.trim().replace(/^(.*?):(\d+):\d+: /, '$1:$2: '));
   t.ok(lines.includes(`${file}:2: dashboard.push_interval: must be at least 50 ms, found "10ms"`), 'push_interval below its minimum');
   t.ok(lines.includes(`${file}:3: dashboard.instance: expected letters, digits, dots, underscores and hyphens, such as the host name`), 'instance with a space');

@@ -25,19 +25,19 @@ export function dashboardGroups(config: FleetpulseConfig): { metrics: string; al
 }
 
 /**
- * Collects the dead-man settings that the dashboard derives silence from: the
+ * Collects the settings from which the dashboard marks agents silent: the
  * processor's dead-man groups (tag matchers and timeout), and the names of
- * the rules whose firing alert means an agent sent nothing at all. Those are
- * the dead-man groups and the rules whose condition reads absent(window)
- * without a metric. Rule files with errors leave only the groups, with a
- * warning, because the processor reports those errors itself.
+ * the rules whose firing alert means that an agent sent nothing at all.
+ * Those rules are the dead-man groups and the rules whose condition reads
+ * absent(window) without a metric. Rule files with errors leave only the
+ * groups, with a warning, because the processor reports those errors itself.
  */
 export function deadmanSettings(config: FleetpulseConfig, logger: Logger): { thresholds: DeadmanThreshold[]; rules: string[] } {
   const thresholds = config.processor.deadman.map((group) => ({
     name: group.name,
     match: group.match,
     matchRe: group.match_re,
-    // The processor's schema admits only durations that parse.
+    // The processor's schema accepts only duration text, so the fallback covers only a timeout too large to count in milliseconds.
     timeoutMs: parseDuration(group.timeout) ?? config.dashboard.silent_after,
   }));
 
@@ -58,12 +58,15 @@ export function deadmanSettings(config: FleetpulseConfig, logger: Logger): { thr
       logger.warn({ diagnostics: loaded.diagnostics.length }, 'dashboard: the rule files have errors, so only dead-man groups mark agents silent');
     }
   } catch (error) {
-    logger.warn({ err: error }, 'dashboard: could not read the rule files, so only dead-man groups mark agents silent');
+    logger.warn({ err: error }, 'dashboard: failed to read the rule files, so only dead-man groups mark agents silent');
   }
   return { thresholds, rules: [...rules] };
 }
 
-/** Starts the dashboard role's consumers and push loop; the HTTP side is built by `dashboardAccess` and the gateway or `serveDashboardAlone`. */
+/**
+ * Starts the dashboard role's consumers and push loop. The gateway, with
+ * `dashboardAccess`, or `serveDashboardAlone` serves its HTTP side.
+ */
 export async function startDashboard(config: FleetpulseConfig, bus: Bus, names: TopicNames, clock: Clock, logger: Logger): Promise<DashboardRole> {
   return startDashboardRole({
     config: config.dashboard,
@@ -101,8 +104,11 @@ export async function serveDashboardAlone(config: FleetpulseConfig, dashboard: D
   try {
     if (config.deployment === 'distributed') {
       const registry = new RedisAgentRegistry(config.state.redis.url, config.state.redis.key_prefix);
-      await dashboard.seed(registry);
-      await registry.close();
+      try {
+        await dashboard.seed(registry);
+      } finally {
+        await registry.close();
+      }
     }
 
     const tls = loadGatewayTls(config.gateway, config.data_dir, logger);

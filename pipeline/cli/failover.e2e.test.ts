@@ -1,47 +1,60 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { KafkaBus } from '../bus/kafka-bus.js';
 import { silentLogger } from '../log/logger.js';
 import { idempotencyKey } from '../messages/alert-event.js';
 import { NOTIFYING_REASONS } from '../messages/decision.js';
 import type { IngestedBatch } from '../messages/metric-batch.js';
 import { startChildRole } from '../test-support/child-role.js';
-import { eventually, testServices, uniqueName } from '../test-support/services.js';
+import { eventually, uniqueName } from '../test-support/services.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../test-support/webhook-receiver.js';
+import type { Role } from './args.js';
 import { fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
-import { topicConfigs, topicNames } from './topics.js';
+import { PER_ALERT_ROUTING, startTestPublisher, testServiceSections } from './test-support/deployment.js';
+import { temporaryDirectory } from './test-support/files.js';
+import { topicNames } from './topics.js';
 
-/** The configuration every process of one test shares: a private topic prefix, Redis prefix and table prefix. */
-function sharedConfig(dir: string, rules: string, webhookUrl: string): Record<string, unknown> {
+/**
+ * Writes `rules` to a rule file in `dir` and returns the configuration that
+ * every process of one test shares, with a private topic prefix, Redis
+ * prefix and table prefix. `processor` adds keys to the processor section.
+ */
+function sharedConfig(dir: string, rules: string, webhookUrl: string, processor: Record<string, unknown>): Record<string, unknown> {
   const prefix = uniqueName('failover');
   const ruleFile = join(dir, 'rules.yml');
   writeFileSync(ruleFile, rules);
+  const services = testServiceSections(prefix, { partitions: 4 });
   return {
     deployment: 'distributed',
     log_level: 'info',
-    bus: { topic_prefix: `${prefix}.`, partitions: 4, kafka: { brokers: testServices.kafkaBrokers, session_timeout: '3s' } },
-    state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
-    store: { questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` } },
+    ...services,
+    bus: { ...services.bus, kafka: { ...services.bus.kafka, session_timeout: '3s' } },
     gateway: { port: 0 },
-    processor: { rule_files: [ruleFile], checkpoint_interval: '200ms', tick_interval: '200ms', max_lag: '2s' },
-    // One group per alert, flushed at once and never held as flapping, so each transition makes its own notification.
-    router: { default_receivers: ['hook'], group_by: ['...'], group_wait: '0s', group_interval: '100ms', tick_interval: '50ms', flapping: { max_changes: 0 } },
+    processor: { rule_files: [ruleFile], checkpoint_interval: '200ms', tick_interval: '200ms', max_lag: '2s', ...processor },
+    router: { default_receivers: ['hook'], ...PER_ALERT_ROUTING },
     notifier: { receivers: [{ name: 'hook', type: 'webhook', url: webhookUrl }], retry: { initial_backoff: '10ms', max_backoff: '100ms' } },
   };
 }
 
-/** Starts the router and sink in this process; the processors run elsewhere. */
-async function startDownstream(t: Test, raw: Record<string, unknown>) {
+/** Creates the test's directory and webhook receiver, and returns them with the shared configuration for `rules`. */
+async function setUp(t: Test, rules: string, processor: Record<string, unknown> = {}) {
+  const dir = temporaryDirectory(t, 'fleetpulse-failover-');
+  const webhook = await startWebhookReceiver();
+  t.teardown(() => webhook.close());
+  return { dir, webhook, raw: sharedConfig(dir, rules, webhook.url, processor) };
+}
+
+/**
+ * Starts `roles` in this process and a Kafka publisher for the metrics topic.
+ * The other roles run in child processes that the test starts.
+ */
+async function startInProcess(t: Test, raw: Record<string, unknown>, roles: readonly Role[]) {
   const config = fleetpulseConfigSchema.parse({ ...raw, log_level: 'silent' });
-  const pipeline = await startPipeline(config, { roles: ['router', 'sink'], logger: silentLogger });
+  const pipeline = await startPipeline(config, { roles, logger: silentLogger });
   t.teardown(() => pipeline.stop());
 
-  const publisher = new KafkaBus({ brokers: testServices.kafkaBrokers, clientId: 'failover-test', topics: topicConfigs(config.bus), replicationFactor: 1, publishTimeoutMs: 5_000, logger: silentLogger });
-  await publisher.start();
-  t.teardown(() => publisher.close());
+  const publisher = await startTestPublisher(t, config, 'failover-test');
   const metricsTopic = topicNames(config.bus).metrics;
 
   const send = async (agentId: string, values: Record<string, number>): Promise<void> => {
@@ -49,7 +62,7 @@ async function startDownstream(t: Test, raw: Record<string, unknown>) {
     const batch: IngestedBatch = { version: 1, agentId, tags: { env: 'test' }, receivedAt: now, samples: Object.entries(values).map(([metric, value]) => ({ metric, value, ts: now, labels: {} })) };
     await publisher.publish(metricsTopic, [{ key: agentId, value: JSON.stringify(batch) }]);
   };
-  return { config, send, publisher, metricsTopic, store: pipeline.store! };
+  return { send, publisher, metricsTopic, store: pipeline.store! };
 }
 
 function notified(webhook: WebhookReceiver, state: string, agentId?: string): number {
@@ -62,12 +75,8 @@ function notified(webhook: WebhookReceiver, state: string, agentId?: string): nu
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 t.test('processor killed while firing does not notify again', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-failover-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const webhook = await startWebhookReceiver();
-  t.teardown(() => webhook.close());
-  const raw = sharedConfig(dir, '- { name: HighCPU, condition: "avg(cpu_usage, 10s) > 90", severity: critical }', webhook.url);
-  const { send } = await startDownstream(t, raw);
+  const { dir, webhook, raw } = await setUp(t, '- { name: HighCPU, condition: "avg(cpu_usage, 10s) > 90", severity: critical }');
+  const { send } = await startInProcess(t, raw, ['router', 'sink']);
 
   const first = startChildRole('processor', raw, join(dir, 'processor.yml'));
   t.teardown(() => first.kill());
@@ -95,7 +104,7 @@ t.test('processor killed while firing does not notify again', async (t) => {
   const restored = await second.waitForLog('partition restored from its checkpoint', 60_000);
   t.equal(restored.agents, 1, 'the alert state came back from the checkpoint');
 
-  // The condition still holds over the restored window: no second firing.
+  // The condition is still true over the restored window, so no second firing follows.
   await sleep(3_000);
   t.equal(notified(webhook, 'firing'), 1, 'no second firing notification after the restart');
 
@@ -107,18 +116,14 @@ t.test('processor killed while firing does not notify again', async (t) => {
 });
 
 t.test('second processor replica joins mid-stream', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-failover-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const webhook = await startWebhookReceiver();
-  t.teardown(() => webhook.close());
-  const raw = sharedConfig(dir, '- { name: HighCPU, condition: cpu_usage > 90, severity: critical }', webhook.url);
-  const { send, store } = await startDownstream(t, raw);
+  const { dir, webhook, raw } = await setUp(t, '- { name: HighCPU, condition: cpu_usage > 90, severity: critical }');
+  const { send, store } = await startInProcess(t, raw, ['router', 'sink']);
 
   const first = startChildRole('processor', raw, join(dir, 'first.yml'));
   t.teardown(() => first.stop());
   await first.waitForLog('processor role started');
 
-  // 20 agents alternate between 95 % and 10 % every 4 rounds: 2 transitions per agent per 8 rounds.
+  // 20 agents alternate between 95 % and 10 % CPU every 4 rounds, so each agent makes 2 transitions per 8 rounds.
   const agents = Array.from({ length: 20 }, (_, i) => `agent-${i}`);
   const rounds = 48;
   const startedAt = Date.now();
@@ -134,11 +139,11 @@ t.test('second processor replica joins mid-stream', async (t) => {
   }
   await second!.waitForLog('partition restored from its checkpoint', 60_000);
 
-  // Rounds 4-7, 12-15, ..., 44-47 are high: six firing periods, five of which end within the 48 rounds.
-  // The processors derive every transition. A processor that falls behind during the handover may
-  // publish a resolution together with the next firing; the router then notifies neither, as
-  // Alertmanager would, and logs both as duplicates. So every transition has a decision, and only
-  // the notified ones reach the webhook.
+  // Rounds 4-7, 12-15, ..., 44-47 are high. That makes six firing periods, and five of them end
+  // within the 48 rounds. The processors derive every transition.
+  // A processor that falls behind during the handover may publish a resolution together with the
+  // next firing. The router then notifies neither, as Alertmanager would, and logs both as
+  // duplicates. So every transition has a decision, but only the notified ones reach the webhook.
   const transitions = (agentId: string, state: string) => async () => {
     const alerts = await store.queryAlerts({ agentId, from: startedAt, to: Date.now() + 60_000 });
     return new Set(alerts.filter((alert) => alert.state === state).map((alert) => idempotencyKey(alert))).size;
@@ -172,20 +177,8 @@ t.test('second processor replica joins mid-stream', async (t) => {
 });
 
 t.test('dead-man for 1000 agents with 10 silent', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-deadman-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const webhook = await startWebhookReceiver();
-  t.teardown(() => webhook.close());
-  const raw = sharedConfig(dir, '[]', webhook.url);
-  (raw.processor as Record<string, unknown>).deadman = [{ name: 'AgentDown', timeout: '3s' }];
-  const config = fleetpulseConfigSchema.parse({ ...raw, log_level: 'silent' });
-  const pipeline = await startPipeline(config, { roles: ['processor', 'router', 'sink'], logger: silentLogger });
-  t.teardown(() => pipeline.stop());
-
-  const publisher = new KafkaBus({ brokers: testServices.kafkaBrokers, clientId: 'deadman-test', topics: topicConfigs(config.bus), replicationFactor: 1, publishTimeoutMs: 5_000, logger: silentLogger });
-  await publisher.start();
-  t.teardown(() => publisher.close());
-  const metricsTopic = topicNames(config.bus).metrics;
+  const { webhook, raw } = await setUp(t, '[]', { deadman: [{ name: 'AgentDown', timeout: '3s' }] });
+  const { publisher, metricsTopic } = await startInProcess(t, raw, ['processor', 'router', 'sink']);
 
   const agents = Array.from({ length: 1_000 }, (_, i) => `host-${String(i).padStart(4, '0')}`);
   const silent = new Set(agents.filter((_, i) => i % 100 === 7));

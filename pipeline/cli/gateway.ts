@@ -23,7 +23,7 @@ export interface GatewayRole {
   registry: AgentRegistry;
   security: GatewaySecurity;
   stores: SecurityStores;
-  /** The local CA's certificate when the gateway generated its server certificate. */
+  /** Path of the local CA's certificate, set when the gateway generated its own server certificate. */
   localCaFile?: string;
   /** Stops accepting connections, then closes the security timers and stores and the registry. */
   stop(): Promise<void>;
@@ -35,11 +35,11 @@ export interface GatewayRoleOptions {
   metricsTopic: string;
   clock: Clock;
   logger: Logger;
-  /** The configuration file, for the enrollment hint; the defaults when absent. */
+  /** Configuration file named in the enrollment hint, absent when the defaults are used. */
   configFile?: string;
-  /** Silences and decisions for the alerting routes; see ingest-gateway/routes/alerting.ts. */
+  /** Silences and decisions for the alerting routes in ingest-gateway/routes/alerting.ts. */
   alerting?: GatewayDeps['alerting'];
-  /** Read access to the store for the heatmap routes; see ingest-gateway/routes/heatmap.ts. */
+  /** Read access to the store for the heatmap routes in ingest-gateway/routes/heatmap.ts. */
   heatmap?: GatewayDeps['heatmap'];
   /** Builds the routes of another role that share the gateway's port, such as the dashboard's, with the gateway's security. */
   extend?: (security: GatewaySecurity) => GatewayExtension;
@@ -48,7 +48,7 @@ export interface GatewayRoleOptions {
 /** Routes and a WebSocket endpoint that the gateway's HTTPS server serves for another role. */
 export interface GatewayExtension {
   routes: Hono;
-  /** Takes a WebSocket upgrade request; returns false for paths it does not serve, whose connections are then closed. */
+  /** Handles a WebSocket upgrade request. Returns false for a path it does not serve, and the gateway then closes the connection. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 

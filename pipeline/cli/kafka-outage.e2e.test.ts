@@ -11,9 +11,7 @@ import { fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
 import { topicNames } from './topics.js';
 import { enrollAgent, gatewayClient } from './test-support/enroll.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { temporaryDirectory } from './test-support/files.js';
 
 t.test('gateway during a Kafka outage loses nothing', async (t) => {
   // A private broker, because stopping the shared one would break other tests.
@@ -21,8 +19,7 @@ t.test('gateway during a Kafka outage loses nothing', async (t) => {
   t.teardown(() => kafka.dispose());
 
   const prefix = `${uniqueName('outage')}.`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-outage-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = temporaryDirectory(t, 'fleetpulse-outage-');
   const config = fleetpulseConfigSchema.parse({
     deployment: 'distributed',
     log_level: 'silent',

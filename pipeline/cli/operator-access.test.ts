@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -11,17 +10,12 @@ import { type FleetpulseConfig, fleetpulseConfigSchema, loadFleetpulseConfig } f
 import { startGatewayRole } from './gateway.js';
 import { LOCAL_OPERATOR, securityFiles } from './security.js';
 import { gatewayClient } from './test-support/enroll.js';
+import { temporaryDirectory, type Teardown } from './test-support/files.js';
 
 const TOPIC = 'test.metrics';
 
-function tempDir(t: { teardown(cleanup: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpulse-operator-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** Starts the gateway role of an embedded deployment and returns it with the JSON lines it logged. */
-async function startGateway(t: { teardown(cleanup: () => unknown): void }, config: FleetpulseConfig) {
+async function startGateway(t: Teardown, config: FleetpulseConfig) {
   const lines: Array<Record<string, unknown>> = [];
   const text: string[] = [];
   const logger = createLogger({
@@ -45,7 +39,7 @@ const embedded = (dataDir: string, gateway: Record<string, unknown> = {}) =>
   fleetpulseConfigSchema.parse({ deployment: 'embedded', data_dir: dataDir, gateway: { port: 0, ...gateway }, notifier: { receivers: [{ name: 'console', type: 'console' }] } });
 
 t.test('embedded gateway creates operator credentials', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-operator-');
   const config = embedded(dir);
   const { gateway, lines, text } = await startGateway(t, config);
 
@@ -65,7 +59,7 @@ t.test('embedded gateway creates operator credentials', async (t) => {
   t.match(hint, { file, tokenRequest: new RegExp(`-d "@${file}" ${gateway.url}/oauth/token`) });
   t.notOk(text.some((line) => line.includes(secret)), 'no log line contains the secret');
 
-  // As the README's quick start does: the file is the form body of the token request.
+  // The file is the form body of the token request, as in the README's quick start.
   const client = gatewayClient(config, gateway.url);
   t.teardown(() => client.close());
   const issued = await client.post('/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, `grant_type=client_credentials&${readFileSync(file, 'utf8').trim()}`);
@@ -78,7 +72,7 @@ t.test('embedded gateway creates operator credentials', async (t) => {
 });
 
 t.test('embedded gateway reuses operator credentials', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-operator-');
   const first = await startGateway(t, embedded(dir));
   await first.stop();
   const file = securityFiles(dir).localOperator;
@@ -100,7 +94,7 @@ t.test('embedded gateway reuses operator credentials', async (t) => {
 });
 
 t.test('open operator access creates no credentials', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-operator-');
   const config = embedded(dir, { auth: { operator_access: 'open' } });
   const { gateway, lines } = await startGateway(t, config);
   t.throws(() => statSync(securityFiles(dir).localOperator), { code: 'ENOENT' });
@@ -112,7 +106,7 @@ t.test('open operator access creates no credentials', async (t) => {
 });
 
 t.test('operator_access rejects unknown values', async (t) => {
-  const dir = tempDir(t);
+  const dir = temporaryDirectory(t, 'fleetpulse-operator-');
   const file = join(dir, 'fleetpulse.yml');
   writeFileSync(file, 'gateway:\n  auth:\n    operator_access: tokens\n');
   const fromFile = t.throws(() => loadFleetpulseConfig(file, {})) as unknown as ConfigError;

@@ -2,7 +2,7 @@
  * Environment variables that start with `FLEETPULSE_` but override no key of
  * `fleetpulse run`, so its check for misspelt overrides skips them. Names
  * ending in `*` are prefixes. A tool that reads a new `FLEETPULSE_` variable
- * adds it here, or `fleetpulse run` rejects it at startup.
+ * must list it here, or `fleetpulse run` rejects that variable at startup.
  */
 export const OTHER_FLEETPULSE_VARIABLES: readonly string[] = [
   // `fleetpulse agent` overrides (agent/config.ts), such as FLEETPULSE_AGENT_CLIENT_SECRET.

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -11,7 +10,9 @@ import { eventually, testServices, uniqueName } from '../test-support/services.j
 import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
 import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
+import { PER_ALERT_ROUTING, testServiceSections } from './test-support/deployment.js';
 import { enrollAgent, enrollOperator, gatewayClient } from './test-support/enroll.js';
+import { temporaryDirectory } from './test-support/files.js';
 
 /** cpu_usage per collection: one crossing above 90, then back below. */
 const CPU_SCRIPT = [20, 95, 96, 30];
@@ -37,7 +38,7 @@ function cpuScript(): { next: () => number; release: () => void } {
   };
 }
 
-/** The values in order with repeats collapsed: [20, 95, 96, 96, 30] becomes [20, 95, 96, 30]. */
+/** Collapses runs of equal values into one: [20, 95, 96, 96, 30] becomes [20, 95, 96, 30]. */
 const collapsed = (values: number[]): number[] => values.filter((value, index) => index === 0 || values[index - 1] !== value);
 
 const RULES = `
@@ -56,16 +57,10 @@ function pipelineConfig(deployment: 'embedded' | 'distributed', webhookUrl: stri
     log_level: 'silent',
     // The local CA, credentials and signing keys go to the test's own directory.
     data_dir: dataDir,
-    bus: { topic_prefix: `${prefix}.`, partitions: 2, kafka: { brokers: testServices.kafkaBrokers } },
-    state: { redis: { url: testServices.redisUrl, key_prefix: `${prefix}:` } },
-    store: {
-      duckdb: { path: join(dataDir, 'fleetpulse.duckdb') },
-      questdb: { http: testServices.questdbHttp, pg: testServices.questdbPg, table_prefix: `${prefix}_` },
-    },
+    ...testServiceSections(prefix, { partitions: 2, dataDir }),
     gateway: { port: 0 },
     processor: { rule_files: [ruleFile] },
-    // One group per alert, flushed at once and never held as flapping, so each transition makes its own notification.
-    router: { default_receivers: ['console'], group_by: ['...'], group_wait: '0s', group_interval: '100ms', tick_interval: '50ms', flapping: { max_changes: 0 } },
+    router: { default_receivers: ['console'], ...PER_ALERT_ROUTING },
     notifier: {
       receivers: [
         { name: 'console', type: 'console' },
@@ -90,8 +85,7 @@ async function agentConfig(config: FleetpulseConfig, gatewayUrl: string, agentId
 
 for (const deployment of ['embedded', 'distributed'] as const) {
   t.test(`${deployment} pipeline end to end`, async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-e2e-'));
-    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const dataDir = temporaryDirectory(t, 'fleetpulse-e2e-');
     const webhook = await startWebhookReceiver();
     t.teardown(() => webhook.close());
 

@@ -255,7 +255,7 @@ function createStore(config: FleetpulseConfig, clock: Clock, logger: Logger): St
   return new QuestDBStore({ config: config.store.questdb, logger: storeLogger, clock });
 }
 
-/** Resolves store.duckdb.path against data_dir when it is relative; an absolute path and `:memory:` stay as they are. */
+/** Resolves store.duckdb.path against data_dir when it is relative. An absolute path and `:memory:` stay as they are. */
 export function duckdbPath(config: FleetpulseConfig): string {
   const path = config.store.duckdb.path;
   return path === ':memory:' || isAbsolute(path) ? path : join(config.data_dir, path);

@@ -1,15 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
 import { silentLogger } from '../log/logger.js';
 import { fleetpulseConfigSchema } from './config.js';
 import { localAgentCredentials, openCredentialStore, securityFiles } from './security.js';
+import { temporaryDirectory, type Teardown } from './test-support/files.js';
 
-function embedded(t: { teardown(cleanup: () => unknown): void }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-security-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+/** Opens the credential store of an embedded deployment in a temporary data_dir. */
+function embedded(t: Teardown) {
+  const dataDir = temporaryDirectory(t, 'fleetpulse-security-');
   const config = fleetpulseConfigSchema.parse({ deployment: 'embedded', data_dir: dataDir, local_agent: { tags: { env: 'local' } } });
   const store = openCredentialStore(config);
   t.teardown(() => store.close());

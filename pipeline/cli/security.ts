@@ -20,7 +20,7 @@ export interface SecurityStores {
   close(): Promise<void>;
 }
 
-/** Files under data_dir in the embedded deployment. */
+/** Returns the paths of the security files under data_dir in the embedded deployment. */
 export function securityFiles(dataDir: string) {
   return {
     credentials: resolve(dataDir, 'credentials.json'),
@@ -38,9 +38,10 @@ export function openCredentialStore(config: FleetpulseConfig): CredentialStore {
 }
 
 /**
- * Files under data_dir and an in-memory rate limiter in the embedded
- * deployment; Redis in the distributed one, so every gateway replica shares
- * credentials, revocations, signing keys and rate limits.
+ * Opens the security stores of the deployment. The embedded deployment uses
+ * files under data_dir and an in-memory rate limiter. The distributed one uses
+ * Redis, so every gateway replica shares credentials, revocations, signing
+ * keys and rate limits.
  */
 export function openSecurityStores(config: FleetpulseConfig, clock: Clock, logger: Logger): SecurityStores {
   const credentials = openCredentialStore(config);
@@ -54,7 +55,7 @@ export function openSecurityStores(config: FleetpulseConfig, clock: Clock, logge
   const fallbackLog = new LogThrottle(clock, 60_000);
   const rateLimiter = new RedisRateLimiter(url, prefix, (error) => {
     const failures = fallbackLog.record();
-    if (failures !== undefined) logger.warn({ err: error, failures }, 'Redis did not respond to the rate limiter; counting in this replica alone until it does');
+    if (failures !== undefined) logger.warn({ err: error, failures }, 'rate limiter request to Redis failed, so this replica counts requests alone until Redis responds');
   }, clock);
   const signingKeys = new RedisSigningKeyStore(url, prefix);
   return {
@@ -76,19 +77,20 @@ interface LocalAgentCredentials {
 
 /**
  * Returns credentials for the local agent: the stored ones while they are
- * still active for the same agent id, otherwise new ones.
+ * still active for the same agent id, otherwise new ones, which it saves to
+ * the 0600 file.
  */
 export async function localAgentCredentials(config: FleetpulseConfig, store: CredentialStore, agentId: string, logger: Logger): Promise<{ clientId: string; clientSecret: string }> {
   const file = securityFiles(config.data_dir).localAgent;
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as LocalAgentCredentials;
     const record = await store.get(stored.client_id);
-    // Credentials with tags come from versions that copied local_agent.tags into the identity, where they beat every other source.
+    // Older versions copied local_agent.tags into the credentials, where they override every other tag source, so such credentials are replaced.
     const identityTags = Object.keys(record?.tags ?? {}).length > 0;
     if (record && record.revokedAt === undefined && record.agentId === agentId && !identityTags) return { clientId: stored.client_id, clientSecret: stored.client_secret };
   }
 
-  // local_agent.tags ride on the batches as the agent's own tags, so tagging rules can override them.
+  // local_agent.tags travel on the batches as the agent's own tags, so tagging rules can override them.
   const { record, clientSecret } = await createCredential(store, { agentId });
   const content: LocalAgentCredentials = { client_id: record.clientId, client_secret: clientSecret, agent_id: agentId };
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
@@ -164,7 +166,7 @@ export function publicGatewayUrl(serverUrl: string, config: FleetpulseConfig): s
   return serverUrl;
 }
 
-/** The CA file that agents must trust: the local CA unless the operator brought certificates. */
+/** Returns the CA file that agents must trust: the local CA, or a placeholder when gateway.tls.cert_file is configured. */
 export function trustedCaFile(config: FleetpulseConfig): string {
   return config.gateway.tls.cert_file ? '<the CA file that signed gateway.tls.cert_file>' : localTlsPaths(config.data_dir).caCert;
 }

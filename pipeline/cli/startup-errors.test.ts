@@ -1,7 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
@@ -9,16 +7,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ROLES } from './args.js';
 import { fleetpulseConfigSchema } from './config.js';
 import { explainStartupError, StartupError } from './startup-errors.js';
+import { temporaryDirectory } from './test-support/files.js';
 
 const run = promisify(execFile);
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
 const CONFIG = new URL('../../config/embedded.yml', import.meta.url).pathname;
-
-function temporaryDirectory(t: Test): string {
-  const directory = mkdtempSync(join(tmpdir(), 'fleetpulse-startup-'));
-  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  return directory;
-}
 
 /** Listens on a free loopback port and returns the server and its port. */
 async function occupyPort(t: Test): Promise<{ server: Server; port: number }> {
@@ -62,7 +55,7 @@ t.test('explainStartupError dashboard port in use', async (t) => {
 });
 
 t.test('explainStartupError permission denied', async (t) => {
-  // Binding port 80 as a user fails with this error; the tests may run as root, where it succeeds.
+  // The error is built by hand because binding port 80 succeeds when the tests run as root.
   const error = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES', syscall: 'listen', address: '0.0.0.0', port: 80 });
   const config = fleetpulseConfigSchema.parse({ gateway: { host: '0.0.0.0', port: 80 } });
 
@@ -80,7 +73,7 @@ t.test('explainStartupError address of no interface', async (t) => {
 });
 
 t.test('explainStartupError DuckDB file locked', async (t) => {
-  const file = join(temporaryDirectory(t), 'fleetpulse.duckdb');
+  const file = join(temporaryDirectory(t, 'fleetpulse-startup-'), 'fleetpulse.duckdb');
   // DuckDB locks the file against other processes only, so a child process holds it.
   const holder = spawn(
     process.execPath,
@@ -118,7 +111,7 @@ t.test('explainStartupError other errors', async (t) => {
 
 t.test('run with port in use prints one line', async (t) => {
   const { port } = await occupyPort(t);
-  const dataDir = temporaryDirectory(t);
+  const dataDir = temporaryDirectory(t, 'fleetpulse-startup-');
 
   const failed = await run(process.execPath, ['--import', 'tsx', MAIN, 'run', '--config', CONFIG], {
     env: { ...process.env, FLEETPULSE_GATEWAY_PORT: String(port), FLEETPULSE_DATA_DIR: dataDir, FLEETPULSE_LOG_LEVEL: 'silent' },

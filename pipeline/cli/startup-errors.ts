@@ -5,7 +5,7 @@ import { variableName } from '../config/environment.js';
 /**
  * A startup failure that the user fixes in the configuration or the
  * environment, such as a port that another process uses. The CLI prints the
- * message alone, without a stack trace; `cause` keeps the original error.
+ * message alone, without a stack trace, and `cause` keeps the original error.
  */
 export class StartupError extends Error {
   constructor(message: string, options: { cause: unknown }) {
@@ -26,12 +26,12 @@ function isListenError(error: unknown): error is ListenError {
   return error instanceof Error && (error as Partial<ListenError>).syscall === 'listen' && typeof (error as Partial<ListenError>).code === 'string';
 }
 
-/** `gateway.port (environment variable FLEETPULSE_GATEWAY_PORT)`. */
+/** Formats a key with its environment variable, such as `gateway.port (environment variable FLEETPULSE_GATEWAY_PORT)`. */
 function keyWithVariable(key: string): string {
   return `${key} (environment variable ${variableName(ENV_PREFIX, key.split('.'))})`;
 }
 
-/** DuckDB 1.x: `IO Error: Could not set lock on file "/x/fleetpulse.duckdb": Conflicting lock is held in /usr/bin/node (PID 4242). See also …`. */
+/** Matches the lock error of DuckDB 1.x, such as `IO Error: Could not set lock on file "/x/fleetpulse.duckdb": Conflicting lock is held in /usr/bin/node (PID 4242). See also …`. */
 const DUCKDB_LOCK = /Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) \(PID (\d+)\)/;
 
 /**
@@ -58,7 +58,11 @@ export function explainStartupError(error: unknown, config: FleetpulseConfig, ro
   return undefined;
 }
 
-/** The server that failed to listen is the gateway's when this process runs the gateway role, else the dashboard's own. */
+/**
+ * Explains a listen error of the gateway's server when this process runs the
+ * gateway role, otherwise of the dashboard's own server. Returns undefined
+ * when the error names a port other than the configured one.
+ */
 function explainListenError(error: ListenError, config: FleetpulseConfig, roles: readonly Role[]): StartupError | undefined {
   const section = roles.includes('gateway') ? 'gateway' : roles.includes('dashboard') ? 'dashboard' : undefined;
   if (section === undefined) return undefined;

@@ -1,41 +1,39 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { startAgent } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { scriptedSource } from '../../agent/scripted-source.js';
-import { createCredential } from '../../ingest-gateway/auth/enrollment.js';
-import { TEST_SCRYPT_COST } from '../../ingest-gateway/test-support/security.js';
-import { localTlsPaths } from '../../ingest-gateway/tls/gateway-tls.js';
 import { silentLogger } from '../log/logger.js';
 import type { AlertEvent } from '../messages/alert-event.js';
 import { eventually, uniqueName } from '../test-support/services.js';
 import { startWebhookReceiver } from '../test-support/webhook-receiver.js';
 import { type FleetpulseConfig, fleetpulseConfigSchema } from './config.js';
 import { startPipeline } from './pipeline.js';
-import { openCredentialStore } from './security.js';
+import { PER_ALERT_ROUTING } from './test-support/deployment.js';
+import { enrollAgent } from './test-support/enroll.js';
+import { temporaryDirectory } from './test-support/files.js';
 
 /** cpu_usage per collection: one crossing above 90, then back below. */
 const CPU_SCRIPT = [20, 95, 96, 30];
 
 const HOST = { hostname: 'db-7.example.com', os: 'Debian GNU/Linux', osRelease: '12', kernel: '6.1.0-18-amd64', arch: 'x64', platform: 'linux' };
 
-/** The tags every sample and alert of the agent must carry, one source or more per tag. */
+/** Tags that every sample and alert of the agent must carry, grouped by the source that sets them. */
 const EXPECTED_TAGS = {
-  // The agent's configuration; `team` is replaced by the token's.
+  // From the agent's configuration. The token's `team` replaces the agent's.
   env: 'e2e',
-  // Host facts; `os` is replaced by the rule's.
+  // From the host facts. The tagging rule's `os` replaces the host's.
   hostname: 'db-7.example.com',
   os_release: '12',
   kernel: '6.1.0-18-amd64',
   arch: 'x64',
   platform: 'linux',
-  // Server rules: the peer address is loopback, and the hostname matches.
+  // From the gateway's tagging rules, because the peer address is loopback and the hostname matches.
   dc: 'loopback',
   os: 'debian',
   role: 'db',
-  // The access token.
+  // From the access token.
   team: 'dba',
   agent_group: 'databases',
 };
@@ -61,11 +59,7 @@ function pipelineConfig(webhookUrl: string, dataDir: string): FleetpulseConfig {
     // The rule names no receiver, so the router's route on agent_group picks the webhook.
     router: {
       default_receivers: ['console'],
-      group_by: ['...'],
-      group_wait: '0s',
-      group_interval: '100ms',
-      tick_interval: '50ms',
-      flapping: { max_changes: 0 },
+      ...PER_ALERT_ROUTING,
       routes: [{ matchers: ['agent_group="databases"'], receivers: ['hook'] }],
     },
     notifier: {
@@ -78,20 +72,8 @@ function pipelineConfig(webhookUrl: string, dataDir: string): FleetpulseConfig {
   });
 }
 
-/** Creates credentials with a group and tags, as `fleetpulse credentials create --group databases --tag team=dba` does. */
-async function enroll(config: FleetpulseConfig, agentId: string) {
-  const store = openCredentialStore(config);
-  try {
-    const { record, clientSecret } = await createCredential(store, { agentId, group: 'databases', tags: { team: 'dba' } }, { scryptCost: TEST_SCRYPT_COST });
-    return { client_id: record.clientId, client_secret: clientSecret, tls: { ca_file: localTlsPaths(config.data_dir).caCert } };
-  } finally {
-    await store.close();
-  }
-}
-
 t.test('embedded pipeline carries the final tags', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fleetpulse-tagging-e2e-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = temporaryDirectory(t, 'fleetpulse-tagging-e2e-');
   const webhook = await startWebhookReceiver();
   t.teardown(() => webhook.close());
 
@@ -102,7 +84,8 @@ t.test('embedded pipeline carries the final tags', async (t) => {
   const agentId = uniqueName('db');
   let call = 0;
   const agentConfig = agentConfigSchema.parse({
-    ...(await enroll(config, agentId)),
+    // The credentials that `fleetpulse credentials create --group databases --tag team=dba` creates.
+    ...(await enrollAgent(config, agentId, { group: 'databases', tags: { team: 'dba' } })),
     agent_id: agentId,
     gateway_url: pipeline.gatewayUrl,
     interval: '300ms',

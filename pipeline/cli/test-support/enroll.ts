@@ -9,11 +9,16 @@ import { openCredentialStore } from '../security.js';
  * Creates client credentials for `agentId` in the pipeline's credential
  * store and returns the agent configuration keys that use them with the
  * pipeline's local CA, as an operator would after `fleetpulse credentials create`.
+ * `identity` sets the group and tags that the access token carries.
  */
-export async function enrollAgent(config: FleetpulseConfig, agentId: string): Promise<{ client_id: string; client_secret: string; tls: { ca_file: string } }> {
+export async function enrollAgent(
+  config: FleetpulseConfig,
+  agentId: string,
+  identity: { group?: string; tags?: Record<string, string> } = {},
+): Promise<{ client_id: string; client_secret: string; tls: { ca_file: string } }> {
   const store = openCredentialStore(config);
   try {
-    const { record, clientSecret } = await createCredential(store, { agentId }, { scryptCost: TEST_SCRYPT_COST });
+    const { record, clientSecret } = await createCredential(store, { agentId, ...identity }, { scryptCost: TEST_SCRYPT_COST });
     return { client_id: record.clientId, client_secret: clientSecret, tls: { ca_file: localTlsPaths(config.data_dir).caCert } };
   } finally {
     await store.close();
@@ -34,7 +39,7 @@ export async function enrollOperator(config: FleetpulseConfig, name: string, sco
   }
 }
 
-/** Requests to the pipeline's gateway over HTTPS, trusting its local CA. */
+/** Creates an HTTPS client for the pipeline's gateway that trusts its local CA. */
 export function gatewayClient(config: FleetpulseConfig, gatewayUrl: string) {
   const client = new GatewayHttpClient({ caFile: localTlsPaths(config.data_dir).caCert });
   return {
