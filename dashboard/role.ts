@@ -1,8 +1,9 @@
 import type { Hono, MiddlewareHandler } from 'hono';
-import type { Bus, DeliveredRecord, Subscription } from '../pipeline/bus/bus.js';
+import type { Bus, Subscription } from '../pipeline/bus/bus.js';
 import type { Clock } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
-import { ALERTS, METRICS, PayloadError, type TopicSpec } from '../pipeline/messages/topics.js';
+import { decodeRecords } from '../pipeline/messages/decode-records.js';
+import { ALERTS, METRICS, type TopicSpec } from '../pipeline/messages/topics.js';
 import type { AgentRegistry } from '../pipeline/state/agent-registry.js';
 import type { DashboardConfig } from './config.js';
 import { FleetState } from './fleet-state.js';
@@ -102,7 +103,7 @@ export async function startDashboardRole(options: DashboardRoleOptions): Promise
       group,
       onAssigned: () => bus.offsetsForTime(topic, clock.now() - replayMs),
       handle: async (records) => {
-        for (const message of decodeAll(spec, records, logger)) record(message);
+        for (const message of decodeRecords(spec, records, logger)) record(message);
       },
     });
 
@@ -149,18 +150,4 @@ export async function startDashboardRole(options: DashboardRoleOptions): Promise
       endpoint?.close();
     },
   };
-}
-
-/** Decodes records, logging and skipping any that this version cannot read. */
-function decodeAll<T>(spec: TopicSpec<T>, records: readonly DeliveredRecord[], logger: Logger): T[] {
-  const decoded: T[] = [];
-  for (const record of records) {
-    try {
-      decoded.push(spec.decode(record.value));
-    } catch (error) {
-      if (!(error instanceof PayloadError)) throw error;
-      logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'dashboard skipping unreadable record');
-    }
-  }
-  return decoded;
 }

@@ -3,8 +3,8 @@ import type { Bus, DeliveredRecord, PartitionStarts, Subscription } from '../pip
 import type { Clock, Timer } from '../pipeline/clock/index.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { AlertEvent } from '../pipeline/messages/alert-event.js';
-import type { IngestedBatch } from '../pipeline/messages/metric-batch.js';
-import { METRICS, PayloadError } from '../pipeline/messages/topics.js';
+import { decodeRecord } from '../pipeline/messages/decode-records.js';
+import { METRICS } from '../pipeline/messages/topics.js';
 import type { CheckpointStore } from '../pipeline/state/checkpoint-store.js';
 import type { ProcessorConfig } from './config.js';
 import { RuleEngine } from './rules/engine.js';
@@ -148,7 +148,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
         // The bus redelivers a batch after this handler fails, such as when its transitions
         // were not published. Its samples are in the windows already, and the queue keeps the transitions.
         if (state.lastOffset !== undefined && BigInt(record.offset) <= BigInt(state.lastOffset)) continue;
-        const batch = decode(record, logger);
+        const batch = decodeRecord(METRICS, record, logger);
         if (batch) {
           const replay = state.replayUntil !== undefined && BigInt(record.offset) <= state.replayUntil;
           events.push(...engine.observe(batch, { replay }));
@@ -221,15 +221,4 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
       await queue.flush().catch((error: unknown) => logger.error({ err: error, pending: queue.size }, 'transitions not published at shutdown'));
     },
   };
-}
-
-/** Decodes one record; a record no version of fleetpulse can read is logged and skipped, never retried forever. */
-function decode(record: DeliveredRecord, logger: Logger): IngestedBatch | undefined {
-  try {
-    return METRICS.decode(record.value);
-  } catch (error) {
-    if (!(error instanceof PayloadError)) throw error;
-    logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'skipping unreadable record');
-    return undefined;
-  }
 }

@@ -3,7 +3,8 @@ import type { Logger } from '../pipeline/log/logger.js';
 import { idempotencyKey } from '../pipeline/messages/alert-event.js';
 import { type Decision, type DecisionReason, makeDecision } from '../pipeline/messages/decision.js';
 import { type Notification, notificationAlerts } from '../pipeline/messages/notification.js';
-import { DECISIONS, PayloadError } from '../pipeline/messages/topics.js';
+import { decodeRecords } from '../pipeline/messages/decode-records.js';
+import { DECISIONS } from '../pipeline/messages/topics.js';
 import type { Store } from '../pipeline/store/store.js';
 import type { DeliveryResult } from './notifier.js';
 
@@ -14,7 +15,7 @@ const REASONS: Partial<Record<DeliveryResult['outcome'], DecisionReason>> = {
 };
 
 /**
- * The decisions of one delivery outcome, one per alert the notification
+ * Builds the decisions of one delivery outcome, one per alert the notification
  * carries. A duplicate (the notifier delivered the key before) yields none,
  * because the first delivery already has its decisions.
  */
@@ -58,7 +59,7 @@ export interface DecisionSinkDeps {
 
 /**
  * Writes every decision on the decisions topic to the store. The handler
- * resolves after the write, so the bus commits only stored decisions; a
+ * resolves after the write, so the bus commits only stored decisions. A
  * replay writes the same ids again, which the stores deduplicate.
  */
 export function startDecisionSink(deps: DecisionSinkDeps): Promise<Subscription> {
@@ -66,15 +67,7 @@ export function startDecisionSink(deps: DecisionSinkDeps): Promise<Subscription>
     topic: deps.topic,
     group: deps.group,
     handle: async (records: readonly DeliveredRecord[]) => {
-      const decisions: Decision[] = [];
-      for (const record of records) {
-        try {
-          decisions.push(DECISIONS.decode(record.value));
-        } catch (error) {
-          if (!(error instanceof PayloadError)) throw error;
-          deps.logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'skipping unreadable record');
-        }
-      }
+      const decisions = decodeRecords(DECISIONS, records, deps.logger);
       if (decisions.length > 0) await deps.store.writeDecisions(decisions);
     },
   });

@@ -1,9 +1,9 @@
-import type { Bus, DeliveredRecord, Subscription } from '../pipeline/bus/bus.js';
+import type { Bus, Subscription } from '../pipeline/bus/bus.js';
 import type { Logger } from '../pipeline/log/logger.js';
 import type { DeadLetter } from '../pipeline/messages/dead-letter.js';
 import type { Notification } from '../pipeline/messages/notification.js';
-import type { TopicSpec } from '../pipeline/messages/topics.js';
-import { ALERTS, DEAD_LETTERS, METRICS, NOTIFICATIONS, PayloadError } from '../pipeline/messages/topics.js';
+import { decodeRecords } from '../pipeline/messages/decode-records.js';
+import { ALERTS, DEAD_LETTERS, METRICS, NOTIFICATIONS } from '../pipeline/messages/topics.js';
 import type { Store } from '../pipeline/store/store.js';
 import type { DeliveryResult, Notifier } from './notifier.js';
 
@@ -14,15 +14,15 @@ export interface SinkRoleDeps {
   topics: { metrics: string; alerts: string; notifications: string; deadLetters: string };
   groups: { metrics: string; alerts: string; notifications: string; deadLetters: string };
   logger: Logger;
-  /** Called with each delivery outcome before its offset commits; the pipeline publishes the outcome's decisions here. */
+  /** Callback for each delivery outcome, run before its offset commits. The pipeline publishes the outcome's decisions here. */
   onDeliveryResult?: (notification: Notification, result: DeliveryResult) => Promise<void>;
 }
 
 /**
  * Starts the sink role: every sample and alert transition goes to the store,
- * every notification to its receiver. A notification that failed for good
- * or was rate limited goes to the dead-letters topic, after its delivery
- * record. Each handler resolves only after the store write, the delivery and
+ * every notification to its receiver. A notification that failed after its
+ * last attempt or was rate limited goes to the dead-letters topic, after its
+ * delivery record. Each handler resolves only after the store write, the delivery and
  * any dead-letter publish finished, so the bus commits nothing that could
  * still be lost.
  */
@@ -33,7 +33,7 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
     topic: deps.topics.metrics,
     group: deps.groups.metrics,
     handle: async (records) => {
-      const batches = decodeAll(METRICS, records, logger);
+      const batches = decodeRecords(METRICS, records, logger);
       if (batches.length > 0) await store.writeSamples(batches);
     },
   });
@@ -42,7 +42,7 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
     topic: deps.topics.alerts,
     group: deps.groups.alerts,
     handle: async (records) => {
-      const events = decodeAll(ALERTS, records, logger);
+      const events = decodeRecords(ALERTS, records, logger);
       if (events.length > 0) await store.writeAlerts(events);
     },
   });
@@ -53,7 +53,7 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
     topic: deps.topics.notifications,
     group: deps.groups.notifications,
     handle: async (records) => {
-      for (const notification of decodeAll(NOTIFICATIONS, records, logger)) {
+      for (const notification of decodeRecords(NOTIFICATIONS, records, logger)) {
         const result = await notifier.deliverWithResult(notification);
         await deps.onDeliveryResult?.(notification, result);
         const letter = deadLetter(notification, result);
@@ -64,13 +64,13 @@ export async function startSinkRole(deps: SinkRoleDeps): Promise<Subscription[]>
 
   // The in-process bus keeps a record until every group that subscribed to
   // its topic has handled it, so a topic without any group would keep its
-  // records for good. This group logs each dead letter once; tools that
-  // replay dead letters read the topic with a group of their own.
+  // records until the process exits. This group logs each dead letter once.
+  // Tools that replay dead letters read the topic with a group of their own.
   const deadLetters = await bus.subscribe({
     topic: deps.topics.deadLetters,
     group: deps.groups.deadLetters,
     handle: async (records) => {
-      for (const letter of decodeAll(DEAD_LETTERS, records, logger)) {
+      for (const letter of decodeRecords(DEAD_LETTERS, records, logger)) {
         logger.warn(
           {
             idempotencyKey: letter.notification.idempotencyKey,
@@ -100,18 +100,4 @@ export function deadLetter(notification: Notification, result: DeliveryResult): 
     attempts: result.attempts,
     failedAt: result.at,
   };
-}
-
-/** Decodes records, logging and skipping any that no version of fleetpulse can read. */
-function decodeAll<T>(spec: TopicSpec<T>, records: readonly DeliveredRecord[], logger: Logger): T[] {
-  const decoded: T[] = [];
-  for (const record of records) {
-    try {
-      decoded.push(spec.decode(record.value));
-    } catch (error) {
-      if (!(error instanceof PayloadError)) throw error;
-      logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'skipping unreadable record');
-    }
-  }
-  return decoded;
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../../pipeline/log/logger.js';
 import type { AlertEvent } from '../../pipeline/messages/alert-event.js';
 import type { Decision } from '../../pipeline/messages/decision.js';
 import { alertLabelSet } from '../../pipeline/messages/matcher.js';
-import { ALERTS, PayloadError } from '../../pipeline/messages/topics.js';
+import { decodeRecords } from '../../pipeline/messages/decode-records.js';
+import { ALERTS } from '../../pipeline/messages/topics.js';
 import type { RouterStateStore } from '../../pipeline/state/router-state.js';
 import type { SilenceStore } from '../../pipeline/state/silence-store.js';
 import { BlackoutStage } from './blackout-stage.js';
@@ -77,7 +78,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
   };
 
   const handle = async (records: readonly DeliveredRecord[]): Promise<void> => {
-    const events = records.map((record) => decode(record, logger)).filter((event): event is AlertEvent => event !== undefined && (event.state === 'firing' || event.state === 'resolved'));
+    const events = decodeRecords(ALERTS, records, logger).filter((event) => event.state === 'firing' || event.state === 'resolved');
     if (events.length === 0) return;
     const now = clock.now();
     const decisions: Decision[] = [];
@@ -245,14 +246,4 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
 export function flushCutoff(now: number, lag: SubscriptionLag | undefined): number {
   if (!lag || lag.records === 0) return now;
   return Math.max(now - MAX_LAG_WAIT_MS, Math.min(now, lag.lastHandledTimestamp));
-}
-
-function decode(record: DeliveredRecord, logger: Logger): AlertEvent | undefined {
-  try {
-    return ALERTS.decode(record.value);
-  } catch (error) {
-    if (!(error instanceof PayloadError)) throw error;
-    logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'skipping unreadable record');
-    return undefined;
-  }
 }
