@@ -1,33 +1,14 @@
 import t from 'tap';
 import { ManualClock } from '../pipeline/clock/index.js';
 import { silentLogger } from '../pipeline/log/logger.js';
-import type { AlertEvent } from '../pipeline/messages/alert-event.js';
 import type { Notification } from '../pipeline/messages/notification.js';
 import { MemoryDedupLog } from '../pipeline/state/dedup-log.js';
 import type { DeliveryRecord } from '../pipeline/store/store.js';
 import { type Channel, DeliveryError } from './channels/channel.js';
+import { T0, sampleNotification } from './channels/test-support/notifications.js';
 import { Notifier, notifierConfigSchema } from './notifier.js';
 
-const T0 = Date.parse('2026-03-01T12:00:00Z');
-
-const alert: AlertEvent = {
-  version: 1,
-  fingerprint: 'fp-cpu-web1',
-  sequence: 3,
-  rule: 'HighCPU',
-  state: 'firing',
-  severity: 'critical',
-  agentId: 'web-1',
-  labels: { alertname: 'HighCPU', agent: 'web-1' },
-  tags: { env: 'prod' },
-  annotations: { summary: 'CPU above 90% for 3m' },
-  notify: ['oncall'],
-  value: 97,
-  activeAt: T0 - 180_000,
-  at: T0,
-};
-
-const notification: Notification = { version: 1, idempotencyKey: 'fp-cpu-web1:3:oncall', receiver: 'oncall', alert, createdAt: T0 };
+const notification = sampleNotification('oncall');
 
 /** A channel that runs the scripted outcomes in order and records when it was called. */
 class ScriptedChannel implements Channel {
@@ -189,7 +170,7 @@ const transition = (sequence: number, receiver = 'oncall'): Notification => ({
   ...notification,
   receiver,
   idempotencyKey: `fp-cpu-web1:${sequence}:${receiver}`,
-  alert: { ...alert, sequence },
+  alert: { ...notification.alert, sequence },
 });
 
 const limited = (rateLimit: Record<string, unknown>) => [{ name: 'oncall', type: 'console', rate_limit: rateLimit }];

@@ -15,7 +15,7 @@ export const fileReference = z.strictObject({
   file: z.string().min(1, 'expected a file path'),
 });
 
-/** A configuration value given inline, as `{ env: NAME }` or as `{ file: PATH }`. */
+/** A configuration value given as inline text, as `{ env: NAME }` or as `{ file: PATH }`. */
 export const secretOrText = z.union([z.string(), envReference, fileReference]);
 export type SecretOrText = z.output<typeof secretOrText>;
 
@@ -38,17 +38,17 @@ export class ChannelConfigError extends Error {
 
 /**
  * Returns the value of an inline, environment-backed or file-backed field.
- * A file's trailing line break is removed, because most tools that write
- * secret files end them with one. Throws ChannelConfigError naming the
+ * A file's trailing line break is removed, because editors and `echo` usually
+ * end a file with one. Throws ChannelConfigError naming the
  * variable or file, never its content, when the value is missing or empty.
  */
-export function resolveValue(value: SecretOrText, env: Readonly<Record<string, string | undefined>>, what: string): string {
+export function resolveValue(value: SecretOrText, env: Readonly<Record<string, string | undefined>>, field: string): string {
   if (typeof value === 'string') return value;
 
   if ('env' in value) {
     const resolved = env[value.env];
     if (resolved === undefined || resolved === '') {
-      throw new ChannelConfigError(`${what} reads environment variable ${value.env}, which is not set or empty; set it before starting`);
+      throw new ChannelConfigError(`${field} reads environment variable ${value.env}, which is not set or empty; set it before starting`);
     }
     return resolved;
   }
@@ -58,11 +58,11 @@ export function resolveValue(value: SecretOrText, env: Readonly<Record<string, s
     content = readFileSync(value.file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new ChannelConfigError(`${what} reads file ${value.file}, which cannot be read (${code}); check the path and its permissions`);
+    throw new ChannelConfigError(`${field} reads file ${value.file}, which cannot be read (${code}); check the path and its permissions`);
   }
   const resolved = content.replace(/\r?\n$/, '');
   if (resolved === '') {
-    throw new ChannelConfigError(`${what} reads file ${value.file}, which is empty; write the value into it before starting`);
+    throw new ChannelConfigError(`${field} reads file ${value.file}, which is empty; write the value into it before starting`);
   }
   return resolved;
 }

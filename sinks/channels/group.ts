@@ -40,13 +40,13 @@ export function alertGroup(notification: Notification): AlertGroupView {
   return view;
 }
 
-/** `FIRING:3` (the number of firing alerts) or `RESOLVED`, as in Alertmanager's default titles. */
+/** Returns `FIRING:3` (the number of firing alerts) or `RESOLVED`, as in Alertmanager's default titles. */
 export function groupStatusTitle(group: Pick<AlertGroupView, 'status' | 'firing'>): string {
   return group.status === 'firing' ? `FIRING:${group.firing}` : 'RESOLVED';
 }
 
 /**
- * Names the group for titles: the values of its group labels
+ * Returns the group's name for titles: the values of its group labels
  * (`HighCPU eu-west`), else the distinct rule names of its alerts.
  */
 export function groupName(group: Pick<AlertGroupView, 'groupLabels' | 'alerts'>): string {
@@ -63,7 +63,7 @@ export function groupSeverity(group: Pick<AlertGroupView, 'alerts'>): Severity |
   return SEVERITY_ORDER.find((severity) => firing.has(severity));
 }
 
-/** An alert's labels with the agent's tags added; a label wins over a tag of the same name. */
+/** Returns an alert's labels merged with the agent's tags. A label wins over a tag of the same name. */
 export const labelsWithTags = (alert: Pick<AlertEvent, 'labels' | 'tags'>): Record<string, string> => ({ ...alert.tags, ...alert.labels });
 
 /** Returns the pairs that every record has with the same value, as Alertmanager's commonLabels and commonAnnotations. */

@@ -1,6 +1,7 @@
 import { DeliveryError } from './channel.js';
+import { truncate } from './text.js';
 
-/** A response as the chat channels read it: status, headers and the whole body as text. */
+/** An HTTP response with the whole body read as text. */
 export interface HttpResponse {
   status: number;
   statusText: string;
@@ -13,15 +14,15 @@ export interface PostJsonOptions {
   body: string;
   timeoutMs: number;
   /**
-   * Names the receiver in error messages in place of the URL, such as
-   * `slack oncall (https://hooks.slack.com)`, because the URL's path may
-   * contain a token.
+   * Receiver and origin for error messages, such as `slack oncall
+   * (https://hooks.slack.com)`, used in place of the URL because the URL's
+   * path may contain a token.
    */
   target: string;
   headers?: Readonly<Record<string, string>>;
 }
 
-/** Maximum number of characters of a response body quoted in an error message. */
+/** Maximum number of characters, ellipsis included, of a response body quoted in an error message. */
 export const MAX_QUOTED_BODY = 200;
 
 /**
@@ -48,7 +49,7 @@ export async function postJson(options: PostJsonOptions): Promise<HttpResponse> 
   try {
     body = await response.text();
   } catch {
-    // The status alone still decides the outcome.
+    // The body stays empty, because the status alone decides the outcome.
   }
   return { status: response.status, statusText: response.statusText, headers: response.headers, body };
 }
@@ -65,40 +66,45 @@ function networkError(error: unknown, options: PostJsonOptions): DeliveryError {
 }
 
 /**
- * Whether another attempt may succeed after this status: 429, 408 (which
- * invites the client to repeat the request, RFC 9110 section 15.5.9) and 5xx.
+ * Returns whether another attempt may succeed after this status: 429, 408
+ * (which invites the client to repeat the request, RFC 9110 section 15.5.9)
+ * and 5xx.
  */
 export const isRetryableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
 /**
- * Shortens response text for an error message: whitespace collapsed, at most
- * MAX_QUOTED_BODY characters, and every secret of four or more characters
- * replaced by `[redacted]` in case the receiver echoes the request.
+ * Prepares response text for an error message. Every secret of four or more
+ * characters is replaced by `[redacted]` in case the receiver echoes the
+ * request, whitespace is collapsed and the text is cut to MAX_QUOTED_BODY
+ * characters.
  */
 export function quote(text: string, secrets: readonly string[]): string {
   let quoted = text.trim();
-  // Longest first, so that a secret contained in another cannot leave the rest of the longer one showing.
+  // Longer secrets are masked first, because masking a shorter one inside a longer one first would leave the rest showing.
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length >= 4) quoted = quoted.split(secret).join('[redacted]');
   }
   quoted = quoted.replace(/\s+/g, ' ');
-  return quoted.length > MAX_QUOTED_BODY ? `${quoted.slice(0, MAX_QUOTED_BODY)}…` : quoted;
+  return truncate(quoted, MAX_QUOTED_BODY);
 }
 
-/** Checks that a URL read from the environment or a file uses http or https and carries no credentials. */
-export function parseHttpUrl(text: string, what: string): URL {
+/**
+ * Parses a URL read from the environment or a file and checks that it uses
+ * http or https and contains no credentials. Throws TypeError naming `field`.
+ */
+export function parseHttpUrl(text: string, field: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     // The text may be a secret, such as a webhook URL, so it is not quoted.
-    throw new TypeError(`${what} is not a valid URL`);
+    throw new TypeError(`${field} is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`${what} must use http or https, found ${url.protocol}`);
+    throw new TypeError(`${field} must use http or https, found ${url.protocol}`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new TypeError(`${what} must not contain a user or password`);
+    throw new TypeError(`${field} must not contain a user or password`);
   }
   return url;
 }

@@ -10,7 +10,7 @@ export interface ChannelType<S extends z.ZodType> {
   readonly type: string;
   readonly configSchema: S;
   /**
-   * Builds the channel; throws (or rejects with) ChannelConfigError when the
+   * Builds the channel. Throws or rejects with ChannelConfigError when the
    * configuration cannot be resolved. Only the `module` type needs to be
    * asynchronous, because it imports code.
    */

@@ -34,7 +34,7 @@ const receiverFields = {
   rate_limit: rateLimitSchema.optional(),
 };
 
-/** Names `type` and its accepted values when a receiver's type is missing or unknown, which zod reports as "Invalid discriminator value". */
+/** Returns a message naming `type` and its accepted values for a missing or unknown receiver type, in place of zod's "Invalid discriminator value". */
 function unknownTypeMessage(issue: { code: string; input?: unknown; note?: string }): string | undefined {
   if (issue.code !== 'invalid_union' || issue.note !== 'No matching discriminator') return undefined;
   const names = Object.keys(CHANNEL_TYPES);
@@ -62,7 +62,7 @@ export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
 /** Receivers with unique names. */
 export const receiversSchema = z
   .array(receiverConfigSchema)
-  // The router sends to console unless told otherwise, so a run without a configuration file starts.
+  // The router's default_receivers is [console], so with this default a run without a configuration file can deliver.
   .prefault([{ name: 'console', type: 'console' }])
   .superRefine((receivers, context) => {
     const seen = new Set<string>();
@@ -73,9 +73,9 @@ export const receiversSchema = z
   });
 
 /**
- * Builds the channel of a validated receiver configuration. Asynchronous
- * because a `module` receiver imports its code; the built-in types resolve
- * at once.
+ * Builds the channel of a validated receiver configuration. It is
+ * asynchronous because a `module` receiver imports its code. The built-in
+ * types resolve at once.
  */
 export async function createChannel(config: ReceiverConfig, context: Omit<ChannelContext, 'receiver'>): Promise<Channel> {
   const channelContext: ChannelContext = { ...context, receiver: config.name };
@@ -95,7 +95,7 @@ export async function createChannel(config: ReceiverConfig, context: Omit<Channe
   }
 }
 
-/** Builds every receiver's channel, keyed by receiver name; rejects on the first receiver that cannot be built. */
+/** Builds every receiver's channel, keyed by receiver name. Rejects with the error of the first receiver that cannot be built. */
 export async function createChannels(receivers: readonly ReceiverConfig[], context: Omit<ChannelContext, 'receiver'>): Promise<Map<string, Channel>> {
   const channels = new Map<string, Channel>();
   for (const receiver of receivers) channels.set(receiver.name, await createChannel(receiver, context));

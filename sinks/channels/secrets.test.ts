@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { systemClock } from '../../pipeline/clock/index.js';
 import { createLogger } from '../../pipeline/log/logger.js';
@@ -10,6 +9,7 @@ import type { DeliveryRecord } from '../../pipeline/store/store.js';
 import { Notifier, notifierConfigSchema } from '../notifier.js';
 import { deadLetter } from '../sink-role.js';
 import { createChannels, receiversSchema } from './registry.js';
+import { captureLog } from './test-support/log-capture.js';
 import { startLoopbackServer } from './test-support/loopback-server.js';
 import { sampleNotification } from './test-support/notifications.js';
 import { SLACK_WEBHOOK_PATH, startSlackImitation } from './test-support/slack-imitation.js';
@@ -52,14 +52,7 @@ t.test('secrets reach no log line or error', async (t) => {
     { name: 'oncall-hook', type: 'webhook', url: { env: 'WEBHOOK_URL' }, headers: { Authorization: { env: 'WEBHOOK_AUTHORIZATION' } }, timeout: '2s' },
   ]);
 
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'trace', component: 'notifier', destination });
+  const { logger, lines } = captureLog('trace');
 
   const channels = await createChannels(receivers, { logger, clock: systemClock, env });
   const records: DeliveryRecord[] = [];

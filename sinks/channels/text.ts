@@ -28,6 +28,7 @@ export function truncate(text: string, max: number): string {
 export function truncateEscaped(text: string, max: number, escape: (text: string) => string): string {
   const whole = escape(text);
   if (whole.length <= max) return whole;
+  if (max < ELLIPSIS.length) return '';
 
   const budget = max - ELLIPSIS.length;
   let result = '';
@@ -48,15 +49,16 @@ function cutBefore(text: string, max: number): string {
   return text.slice(0, end);
 }
 
-/** `key=value` pairs in key order, the form every channel shows labels and tags in. */
+/** Returns the entries of `record` sorted by key, the order in which every channel shows labels and tags. */
 export function pairs(record: Readonly<Record<string, string>>): Array<[string, string]> {
-  // Keys of one object are unique, so no two compare equal.
+  // Keys of one object are unique, so the comparator never needs to return 0.
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 /**
- * Annotations in reading order: `summary` and `description` first, as
- * Prometheus rule authors expect, then the rest by key.
+ * Returns the annotations in reading order: `summary` and `description`, the
+ * two that Prometheus alerting rules conventionally set, first, then the rest
+ * by key.
  */
 export function orderedAnnotations(annotations: Readonly<Record<string, string>>): Array<[string, string]> {
   const first = ['summary', 'description'];
@@ -65,7 +67,7 @@ export function orderedAnnotations(annotations: Readonly<Record<string, string>>
   return [...head, ...rest];
 }
 
-/** The state word shown in titles: FIRING, RESOLVED and so on. */
+/** Returns the state word shown in titles: FIRING, RESOLVED and so on. */
 export const stateTitle = (alert: Pick<AlertEvent, 'state'>): string => alert.state.toUpperCase();
 
 /** Formats an alert's value without float noise such as 0.30000000000000004. */
@@ -80,8 +82,8 @@ export function formatTime(ms: number): string {
 }
 
 /**
- * An emoji that shows state and severity at a glance in chat messages. A
- * firing alert gets a red, orange or blue circle for critical, warning and
+ * Returns an emoji that shows state and severity at a glance in chat
+ * messages. A firing alert gets a red, orange or blue circle for critical, warning and
  * info, a resolved one a check mark, and the states that are not normally
  * notified (pending, inactive) a white circle.
  */

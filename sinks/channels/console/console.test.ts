@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { ManualClock } from '../../../pipeline/clock/index.js';
-import { createLogger } from '../../../pipeline/log/logger.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
 import type { Channel } from '../channel.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
+import { captureLog } from '../test-support/log-capture.js';
 import { groupNotification } from '../test-support/notifications.js';
 import { CONSOLE_MAX_ALERTS } from './encode.js';
 
@@ -35,14 +34,7 @@ const notification: Notification = {
 
 /** Builds a console channel whose log lines are collected in `raw` and parsed in `lines`. */
 async function consoleChannel(): Promise<{ channel: Channel; lines: Array<Record<string, unknown>>; raw: string[] }> {
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      raw.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'info', component: 'notifier', destination });
+  const { logger, lines: raw } = captureLog('info');
   const channel = await createChannel(receiverConfigSchema.parse({ name: 'log', type: 'console' }), { logger, clock: new ManualClock(T0), env: {} });
   return {
     channel,

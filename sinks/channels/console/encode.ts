@@ -1,22 +1,15 @@
-import type { AlertState, Severity } from '../../../pipeline/messages/alert-event.js';
+import type { AlertEvent } from '../../../pipeline/messages/alert-event.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
 import { alertGroup, groupName } from '../group.js';
 
-/** Alerts listed in one log line; the rest of a larger group are only counted, so that a storm does not write megabyte lines. */
+/**
+ * Maximum number of alerts listed in one log line. The rest of a larger group
+ * are only counted, so that an alert storm does not write lines of megabytes.
+ */
 export const CONSOLE_MAX_ALERTS = 100;
 
-/** One alert as the console line lists it. */
-export interface ConsoleAlert {
-  fingerprint: string;
-  sequence: number;
-  state: AlertState;
-  rule: string;
-  severity: Severity;
-  agentId: string;
-  value: number;
-  labels: Record<string, string>;
-  tags: Record<string, string>;
-}
+/** One alert in a console log line. */
+export type ConsoleAlert = Pick<AlertEvent, 'fingerprint' | 'sequence' | 'state' | 'rule' | 'severity' | 'agentId' | 'value' | 'labels' | 'tags'>;
 
 /** Log fields of a console notification. */
 export interface ConsoleLine {
@@ -26,22 +19,22 @@ export interface ConsoleLine {
     groupKey?: string;
     groupLabels: Record<string, string>;
     status: 'firing' | 'resolved';
-    /** Alerts in the group, listed or not. */
+    /** Number of alerts in the group, listed or not. */
     alertCount: number;
     firing: number;
     resolved: number;
     alerts: ConsoleAlert[];
-    /** Alerts beyond CONSOLE_MAX_ALERTS, counted but not listed. */
+    /** Number of alerts beyond CONSOLE_MAX_ALERTS, which are counted but not listed. */
     omittedAlerts: number;
   };
   message: string;
 }
 
 /**
- * Picks the fields that identify the group and each alert's transition,
- * with the alert's labels and the agent's tags. Annotations stay out: rule
- * authors fill them from templates, so they may carry text that does not
- * belong in a shared log.
+ * Builds the log message and fields of a notification: the fields that
+ * identify the group and each alert's transition, with the alert's labels and
+ * the agent's tags. Annotations stay out, because rule authors fill them from
+ * templates, so they may contain text that does not belong in a shared log.
  */
 export function encodeConsoleLine(notification: Notification): ConsoleLine {
   const group = alertGroup(notification);

@@ -36,7 +36,7 @@ const address = z
 export const emailConfigSchema = z.strictObject({
   type: z.literal('email'),
   host: z.string().min(1),
-  /** 465 when `secure` is true, 587 otherwise. */
+  /** SMTP port, by default 465 when `secure` is true and 587 otherwise. */
   port: port().optional(),
   secure: z.boolean().default(false),
   require_tls: z.boolean().default(false),
@@ -49,7 +49,7 @@ export const emailConfigSchema = z.strictObject({
   from: address,
   to: z.array(address).min(1),
   cc: z.array(address).default([]),
-  /** Limit for connecting, for the server's greeting and for each wait on the server while sending. */
+  /** Time limit for connecting, for the server's greeting and for each wait on the server while sending. */
   timeout: duration({ min: 1 }).prefault('30s'),
 });
 

@@ -1,10 +1,10 @@
 import t, { type Test } from 'tap';
 import { ManualClock } from '../../../pipeline/clock/index.js';
 import { silentLogger } from '../../../pipeline/log/logger.js';
-import type { Notification } from '../../../pipeline/messages/notification.js';
-import { type Channel, DeliveryError } from '../channel.js';
+import type { Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
+import { expectDeliveryError } from '../test-support/delivery.js';
 import { closedPort } from '../test-support/loopback-server.js';
 import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, groupNotification, hostileNotification, sampleNotification } from '../test-support/notifications.js';
 import { type MimeEntity, type SmtpCapture, parseMime, startSmtpCapture } from '../test-support/smtp-capture.js';
@@ -29,15 +29,7 @@ async function email(port: number, extra: Record<string, unknown> = {}, env: Rec
   return createChannel(config, { logger: silentLogger, clock: new ManualClock(T0), env });
 }
 
-async function deliveryError(t: Test, channel: Channel, notification: Notification = sampleNotification('oncall-mail')): Promise<DeliveryError> {
-  try {
-    await channel.deliver(notification);
-  } catch (error) {
-    t.type(error, DeliveryError);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const deliveryError = (t: Test, channel: Channel): Promise<DeliveryError> => expectDeliveryError(t, channel, sampleNotification('oncall-mail'));
 
 /** Parses the one received message and returns it with its text and HTML parts. */
 function received(t: Test, capture: SmtpCapture): { mail: MimeEntity; text: string; html: string } {
@@ -179,7 +171,7 @@ t.test('email escapes hostile text in a group', async (t) => {
   t.match(text, `Disk<Full>&Co on ${HOSTILE_AGENT}`, 'text part as written');
 });
 
-t.test('email without auth', async (t) => {
+t.test('email sends without auth', async (t) => {
   const capture = await startSmtpCapture(t);
   const config = receiverConfigSchema.parse({ name: 'oncall-mail', type: 'email', host: '127.0.0.1', port: capture.port, from: 'alerts@example.com', to: ['oncall@example.com'] });
   const channel = await createChannel(config, { logger: silentLogger, clock: new ManualClock(T0), env: {} });
@@ -221,7 +213,7 @@ t.test('email refused connection is retryable', async (t) => {
   t.match(error.message, /email oncall-mail \(smtp 127\.0\.0\.1:\d+\) failed \((ESOCKET|ECONNECTION)\)/);
 });
 
-t.test('email require_tls refuses plain text', async (t) => {
+t.test('email require_tls rejects plain text', async (t) => {
   const capture = await startSmtpCapture(t, CREDENTIALS);
   const error = await deliveryError(t, await email(capture.port, { require_tls: true }));
   t.equal(error.retryable, false, 'the server will not start offering STARTTLS');
@@ -229,7 +221,7 @@ t.test('email require_tls refuses plain text', async (t) => {
   t.equal(capture.messages.length, 0);
 });
 
-t.test('email config', async (t) => {
+t.test('email config checks values', async (t) => {
   const base = { name: 'oncall-mail', type: 'email', host: 'smtp.example.com', from: 'alerts@example.com', to: ['oncall@example.com'] };
   t.equal(receiverConfigSchema.safeParse(base).success, true, 'minimal config');
   t.equal(receiverConfigSchema.safeParse({ ...base, to: [] }).success, false, 'no recipient');

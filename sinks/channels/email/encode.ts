@@ -9,27 +9,30 @@ export interface EmailMessage {
   subject: string;
   text: string;
   html: string;
-  /** `<hash@domain>`, derived from the idempotency key, so a resent notification keeps its Message-ID. */
+  /** Message-ID `<hash@domain>`, derived from the idempotency key, so that a resent notification keeps its Message-ID. */
   messageId: string;
-  /** Shared by every notification of one group (of one alert without a group key), so mail clients thread them. */
+  /**
+   * References header shared by every notification of one group, or of one
+   * alert when there is no group key, so that mail clients thread them.
+   */
   references: string;
   headers: Record<string, string>;
 }
 
-/** Maximum subject length; a longer subject is cut with an ellipsis. */
+/** Maximum subject length. A longer subject is cut with an ellipsis. */
 const MAX_SUBJECT = 200;
 
 /**
- * Alerts of a group shown in full in one email. The rest are named in one
- * line of at most MAX_MORE_TEXT characters, so that an alert storm makes a
- * readable email rather than one of many megabytes.
+ * Maximum number of alerts of a group shown in full in one email. The rest
+ * are named in one line of at most MAX_MORE_TEXT characters, so that an alert
+ * storm makes a readable email rather than one of many megabytes.
  */
 export const EMAIL_MAX_ALERTS = 100;
 const MAX_MORE_TEXT = 2_000;
 /** Maximum length of each annotation value of an alert in a group email. */
 const MAX_GROUP_ANNOTATION = 2_000;
 
-/** Heading colours: red, amber and blue for firing severities, green once resolved. */
+/** Heading colours: red, orange and blue for the severities of firing alerts, green once resolved and grey for other states. */
 const COLOURS = { critical: '#C62828', warning: '#EF6C00', info: '#1565C0', resolved: '#2E7D32', other: '#616161' } as const;
 
 const CELL = 'style="padding:2px 12px 2px 0;vertical-align:top"';
@@ -39,8 +42,8 @@ export const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /**
- * Builds subject, text and HTML. A notification of one alert shows it in
- * detail. A group of several starts with the group's status and counts,
+ * Builds the email of a notification: subject, text and HTML. A notification
+ * of one alert shows it in detail. A group of several starts with the group's status and counts,
  * then shows up to EMAIL_MAX_ALERTS alerts in detail and names the rest.
  * `fromAddress` supplies the domain of the Message-ID. Every value in the
  * HTML part is escaped. The subject has control characters replaced by
@@ -79,7 +82,7 @@ function groupSummary(group: AlertGroupView): string[] {
   return [`${group.alerts.length} alerts: ${group.firing} firing, ${group.resolved} resolved`, `Grouped by: ${labels === '' ? 'nothing, one group for all alerts' : labels}`];
 }
 
-/** `and 12 more alerts: HighCPU firing on web-101, …`, at most MAX_MORE_TEXT characters. */
+/** Builds the line that names the alerts not shown, such as `and 12 more alerts: HighCPU firing on web-101, …`, at most MAX_MORE_TEXT characters. */
 function moreText(hidden: readonly AlertEvent[]): string {
   return truncate(`and ${hidden.length} more alerts: ${hidden.map((alert) => `${alert.rule} ${alert.state} on ${alert.agentId}`).join(', ')}`, MAX_MORE_TEXT);
 }
@@ -196,5 +199,5 @@ function colour(alert: AlertEvent): string {
   return COLOURS[alert.severity];
 }
 
-/** 32 hex digits of SHA-256: a Message-ID local part that any text maps to safely. */
+/** Returns the first 32 hex digits of the SHA-256 of `text`, a Message-ID local part that any text maps to safely. */
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);

@@ -10,7 +10,7 @@ export class EmailChannel implements Channel {
   readonly type = 'email';
   private readonly transport: EmailTransport;
 
-  /** Resolves the credentials; throws ChannelConfigError naming a missing variable or file, never a value. */
+  /** Resolves the credentials. Throws ChannelConfigError naming a missing variable or file, never a value. */
   constructor(
     private readonly config: EmailConfig,
     context: ChannelContext,

@@ -8,7 +8,7 @@ export interface EmailTransportOptions {
   port: number;
   secure: boolean;
   requireTls: boolean;
-  /** Resolved credentials; the password is a secret. */
+  /** Resolved credentials. The password is a secret. */
   auth?: { user: string; password: string };
   from: string;
   to: readonly string[];
@@ -72,7 +72,7 @@ export class EmailTransport {
 
   /**
    * Builds the error from nodemailer's code, reply code and message only. The
-   * nodemailer error is not kept as the cause, because its fields hold the
+   * nodemailer error is not kept as the cause, because its fields contain the
    * SMTP command that failed.
    */
   private deliveryError(error: unknown): DeliveryError {

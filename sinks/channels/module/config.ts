@@ -3,8 +3,8 @@ import { duration } from '../../../pipeline/config/fields.js';
 
 /**
  * Delivers through a channel that a JavaScript module outside fleetpulse
- * implements. The module and its options are described in sinks/README.md
- * ("Channel modules"); `options` is validated by the module itself.
+ * implements. The module validates `options` itself. sinks/README.md
+ * ("Channel modules") describes the module and its options.
  *
  * ```yaml
  * receivers:

@@ -6,11 +6,11 @@ import type { Channel, ChannelContext } from '../channel.js';
  */
 export interface ChannelModule {
   /**
-   * A schema for `options`: a zod schema of any zod version, or any object
-   * whose `safeParse` returns `{ success, data }` or `{ success, error: { issues } }`.
+   * Schema for `options`: a zod 3 or zod 4 schema, or any object whose
+   * `safeParse` returns `{ success, data }` or `{ success, error: { issues } }`.
    */
   optionsSchema?: OptionsSchema;
-  /** Returns the validated options or throws an Error saying what is wrong; used when there is no optionsSchema. */
+  /** Validates the options and returns them, or throws an Error that names the problem. Used when there is no optionsSchema. */
   validate?: (options: unknown) => unknown;
   /** Builds the channel from validated options. */
   createChannel: (options: any, context: ModuleChannelContext) => Channel | Promise<Channel>;
@@ -23,9 +23,10 @@ export interface OptionsSchema {
 /** Context a module's createChannel receives besides its options. */
 export interface ModuleChannelContext extends ChannelContext {
   /**
-   * Resolves an option given inline, as `{ env: NAME }` or as `{ file: PATH }`,
-   * the way built-in channels resolve secrets. Throws ChannelConfigError
-   * naming the variable or file (never the value) when it is missing.
+   * Returns the value of an option given as inline text, as `{ env: NAME }` or
+   * as `{ file: PATH }`, the way built-in channels resolve secrets. Throws
+   * ChannelConfigError naming the variable or file, never the value, when the
+   * value is missing or empty or the option has none of these forms.
    */
   resolveSecret(value: unknown, what: string): string;
 }

@@ -25,7 +25,8 @@ async function moduleChannel(module: string, options: Record<string, unknown>, e
   return createChannel(config, { logger: silentLogger, clock, env: { PAGER_TOKEN: 'pager-token-value' } });
 }
 
-async function deliveryError(t: Test, channel: Channel, fail: string): Promise<unknown> {
+/** Delivers a notification whose `fail` annotation makes the jsonl fixture throw, and returns what it threw. */
+async function deliveryFailure(t: Test, channel: Channel, fail: string): Promise<unknown> {
   try {
     await channel.deliver(sampleNotification('pager', { annotations: { fail } }));
   } catch (error) {
@@ -112,15 +113,15 @@ t.test('module load errors name the module', async (t) => {
 t.test('module errors become DeliveryError', async (t) => {
   const channel = await moduleChannel(fixture('jsonl-channel.mjs'), { file: outputFile(t), token: 'inline-token' });
 
-  const retryable = await deliveryError(t, channel, 'retryable');
+  const retryable = await deliveryFailure(t, channel, 'retryable');
   t.type(retryable, DeliveryError);
   t.match(retryable, { message: 'queue full, try later', retryable: true, retryAfterMs: 2_000, status: 503 });
 
-  const permanent = await deliveryError(t, channel, 'permanent');
+  const permanent = await deliveryFailure(t, channel, 'permanent');
   t.type(permanent, DeliveryError);
   t.match(permanent, { retryable: false, status: 400 });
 
-  const plain = await deliveryError(t, channel, 'plain');
+  const plain = await deliveryFailure(t, channel, 'plain');
   t.notOk(plain instanceof DeliveryError, 'other errors pass through');
   t.match(plain, { message: 'boom' });
 });

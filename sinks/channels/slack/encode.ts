@@ -26,7 +26,7 @@ export const SLACK_LIMITS = {
   textObject: 3_000,
   /**
    * Top-level `text`, the notification fallback. Slack truncates message
-   * text beyond 40,000 characters; fleetpulse keeps it far shorter.
+   * text beyond 40,000 characters, and fleetpulse keeps it far shorter.
    */
   fallbackText: 3_000,
 } as const;
@@ -62,8 +62,9 @@ const COLOURS = {
 } as const;
 
 /**
- * Slack reads `&`, `<` and `>` as control characters in mrkdwn text (links,
- * mentions such as `<!channel>`), so they must be sent as HTML entities.
+ * Escapes `&`, `<` and `>` for mrkdwn text. Slack reads them as control
+ * characters (links, mentions such as `<!channel>`), so they must be sent as
+ * HTML entities.
  * Formatting characters such as `*` and `_` have no escape in mrkdwn and may
  * still render as bold or italic.
  */
@@ -77,7 +78,7 @@ function labelled(label: string, value: string, max: number): SlackTextObject {
   return mrkdwn(head + truncateEscaped(value, max - head.length, escapeMrkdwn));
 }
 
-/** Blocks that every message has besides the annotations: header, fields, labels, tags and identity. */
+/** Number of blocks that every single-alert message has besides the annotations: header, fields, labels, tags and identity. */
 const FIXED_BLOCKS = 5;
 
 /**
@@ -113,7 +114,7 @@ export function encodeSlackMessage(notification: Notification): SlackMessage {
   };
 }
 
-/** Blocks of a group message besides the alert sections: header, counts and the footer. */
+/** Number of blocks of a group message besides the alert sections: header, counts and the footer. */
 const GROUP_FIXED_BLOCKS = 3;
 
 /**
@@ -195,7 +196,7 @@ function summaryFields(alert: AlertEvent): SlackTextObject[] {
   return fields.slice(0, SLACK_LIMITS.fields);
 }
 
-/** Builds one section per annotation, up to `maxBlocks`; the last one collects whatever does not fit. */
+/** Builds one section per annotation, up to `maxBlocks`. The last one collects whatever does not fit. */
 function annotationBlocks(annotations: Readonly<Record<string, string>>, maxBlocks: number): SlackBlock[] {
   const entries = orderedAnnotations(annotations);
   const blocks: SlackBlock[] = [];
@@ -217,7 +218,7 @@ function pairsContext(label: string, record: Readonly<Record<string, string>>): 
   return { type: 'context', elements: [mrkdwn(pairsText(label, record, SLACK_LIMITS.textObject))] };
 }
 
-/** `*Tags:* env=prod · team=db`, or `*Tags:* none`, escaped and at most `max` code units. */
+/** Formats `*Tags:* env=prod · team=db`, or `*Tags:* none`, escaped and at most `max` code units. */
 function pairsText(label: string, record: Readonly<Record<string, string>>, max: number): string {
   const entries = pairs(record);
   const head = `*${label}:* `;

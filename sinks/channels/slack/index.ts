@@ -11,10 +11,10 @@ export class SlackChannel implements Channel {
   readonly type = 'slack';
   private readonly transport: SlackTransport;
 
-  /** Resolves the webhook URL; throws ChannelConfigError or TypeError naming its source, never its value. */
+  /** Resolves the webhook URL. Throws ChannelConfigError or TypeError naming its source, never its value. */
   constructor(config: SlackConfig, context: ChannelContext) {
-    const what = `receiver ${context.receiver}: webhook_url`;
-    const url = parseHttpUrl(resolveValue(config.webhook_url, context.env, what), what);
+    const field = `receiver ${context.receiver}: webhook_url`;
+    const url = parseHttpUrl(resolveValue(config.webhook_url, context.env, field), field);
     this.transport = new SlackTransport({ url, timeoutMs: config.timeout, clock: context.clock, receiver: context.receiver });
   }
 

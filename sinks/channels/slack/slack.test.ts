@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ManualClock } from '../../../pipeline/clock/index.js';
 import { silentLogger } from '../../../pipeline/log/logger.js';
-import type { Notification } from '../../../pipeline/messages/notification.js';
 import { type Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
+import { expectDeliveryError } from '../test-support/delivery.js';
 import { closedPort } from '../test-support/loopback-server.js';
 import { T0, groupNotification, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
 import { SLACK_WEBHOOK_PATH, type SlackImitation, checkSlackRequest, startSlackImitation } from '../test-support/slack-imitation.js';
@@ -19,25 +19,17 @@ async function slack(url: string, extra: Record<string, unknown> = {}): Promise<
   return createChannel(config, { logger: silentLogger, clock: new ManualClock(T0), env: { SLACK_WEBHOOK_URL: url } });
 }
 
-async function deliveryError(t: Test, channel: Channel, notification: Notification = sampleNotification('team-chat')): Promise<DeliveryError> {
-  try {
-    await channel.deliver(notification);
-  } catch (error) {
-    t.type(error, DeliveryError);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const deliveryError = (t: Test, channel: Channel): Promise<DeliveryError> => expectDeliveryError(t, channel, sampleNotification('team-chat'));
 
 function checkNoSecret(t: Test, text: string): void {
   t.notMatch(text, /s3cr3tSlackPath/, 'no webhook path');
   t.notMatch(text, /\/services\//, 'no webhook path prefix');
 }
 
-/** The blocks of the one attachment. */
+/** Returns the blocks of the message's one attachment. */
 const blocksOf = (message: SlackMessage | { attachments?: Array<{ blocks?: unknown[] }> }): SlackBlock[] => (message.attachments?.[0]?.blocks ?? []) as SlackBlock[];
 
-/** All text of a message, for searching. */
+/** Joins the text of every block, for searching. */
 const allText = (blocks: SlackBlock[]): string =>
   blocks
     .flatMap((block) => {

@@ -5,7 +5,7 @@ import { isRetryableStatus, postJson, quote } from '../http.js';
 import type { SlackMessage } from './encode.js';
 
 export interface SlackTransportOptions {
-  /** The incoming-webhook URL; a secret. */
+  /** Incoming-webhook URL, which is a secret. */
   url: URL;
   timeoutMs: number;
   clock: Clock;
@@ -23,7 +23,7 @@ export class SlackTransport {
   private readonly target: string;
 
   constructor(private readonly options: SlackTransportOptions) {
-    // The origin only: the path of a webhook URL is its secret.
+    // Only the origin is named, because the path of a webhook URL is its secret.
     this.target = `slack ${options.receiver} (${options.url.origin})`;
   }
 

@@ -36,7 +36,7 @@ const apiUrl = z.string().refine(
  */
 export const telegramConfigSchema = z.strictObject({
   type: z.literal('telegram'),
-  /** `123456:ABC-…` from @BotFather, as `{ env: NAME }` or `{ file: PATH }`. */
+  /** Bot token such as `123456:ABC-…` from @BotFather, as `{ env: NAME }` or `{ file: PATH }`. */
   bot_token: secretReference,
   /** A chat's numeric id (negative for groups and channels) or a public channel's `@username`. */
   chat_id: z.union([
@@ -47,7 +47,7 @@ export const telegramConfigSchema = z.strictObject({
   message_thread_id: z.number().int().min(1).optional(),
   /** Sends messages without sound. */
   disable_notification: z.boolean().default(false),
-  /** Bot API server: the official one unless a self-hosted Bot API server is used. */
+  /** Bot API server, by default the official one. Set it only for a self-hosted Bot API server. */
   api_url: apiUrl.default('https://api.telegram.org'),
   /** Time one request may take, connection included, before it fails as retryable. */
   timeout: duration({ min: 1 }).prefault('10s'),

@@ -36,7 +36,7 @@ export const escapeTelegramHtml = (text: string): string => text.replace(/&/g, '
 /**
  * Encodes the `text` of a sendMessage request in HTML parse mode, at most
  * TELEGRAM_MAX_TEXT characters once parsed. A notification of one alert
- * shows it in detail; a group of several lists each alert, see encodeGroupText.
+ * shows it in detail. A group of several lists each alert (see encodeGroupText).
  */
 export function encodeTelegramText(notification: Notification): string {
   const group = alertGroup(notification);
@@ -51,7 +51,7 @@ export function encodeTelegramText(notification: Notification): string {
 
   const fixed = [head, labels, tags, footer];
   const annotationLines = orderedAnnotations(alert.annotations).flatMap(([key, value]): Line[] => [[{ text: key, tag: 'b' }], [{ text: value }]]);
-  // Each section but the first is preceded by a blank line: two line breaks.
+  // Sections are separated by a blank line, which is two line breaks.
   const fixedLength = fixed.reduce((sum, section) => sum + sectionLength(section), 0) + 2 * (fixed.length - 1);
   const annotations = annotationLines.length > 0 ? fit(annotationLines, TELEGRAM_MAX_TEXT - fixedLength - 2) : [];
 
@@ -61,14 +61,14 @@ export function encodeTelegramText(notification: Notification): string {
 
 /** Limits, in parsed characters, of the parts of one alert's section in a group message. */
 const GROUP_ALERT_PARTS = { name: 128, annotations: 400, labels: 200, tags: 200 } as const;
-/** Room kept for the "… and N more alerts" line while alerts are added. */
+/** Parsed characters kept free for the "… and N more alerts" line while alerts are added. */
 const MORE_LINE_RESERVE = 200;
 
 /**
  * Builds the message of a group: a head with the status, the group's name
  * and counts, one section per alert (state, rule, agent, value, annotations,
  * labels and tags) and a footer with the group key. Sections are added while
- * they fit within TELEGRAM_MAX_TEXT; the alerts that do not fit are summed
+ * they fit within TELEGRAM_MAX_TEXT. The alerts that do not fit are summed
  * up in one line, "… and N more alerts", that names as many as fit.
  */
 function encodeGroupText(notification: Notification, group: AlertGroupView): string {
@@ -85,7 +85,7 @@ function encodeGroupText(notification: Notification, group: AlertGroupView): str
   );
   const footer: Line[] = [[{ text: truncate(`group ${group.groupKey ?? groupName(group)} · receiver ${notification.receiver}`, MAX_NAME), tag: 'i' }]];
 
-  // Each section but the first is preceded by a blank line: two line breaks.
+  // Sections are separated by a blank line, which is two line breaks.
   let used = sectionLength(head) + 2 + sectionLength(footer);
   const alertSections: Line[][] = [];
   for (const [index, alert] of group.alerts.entries()) {
@@ -138,25 +138,25 @@ function headLines(alert: AlertEvent): Line[] {
   return lines;
 }
 
-/** `Labels: k=v, k=v`, or `Tags: none` when empty. */
+/** Builds `Labels: k=v, k=v`, or `Tags: none` when empty. */
 function pairsLine(label: string, record: Readonly<Record<string, string>>): Line {
   const entries = pairs(record);
   const text = entries.length === 0 ? 'none' : entries.map(([key, value]) => `${key}=${value}`).join(', ');
   return [{ text: `${label}: `, tag: 'i' }, { text }];
 }
 
-/** Parsed length of a section: its span texts plus one line break between lines. */
+/** Returns the parsed length of a section: its span texts plus one line break between lines. */
 function sectionLength(lines: readonly Line[]): number {
   return lines.reduce((sum, line) => sum + line.reduce((lineSum, span) => lineSum + span.text.length, 0), 0) + Math.max(0, lines.length - 1);
 }
 
 /**
- * Keeps as many spans as fit in `budget` parsed characters. The span that
- * crosses the budget is shortened and ends with an ellipsis; everything
- * after it is dropped.
+ * Returns the leading lines and spans that fit in `budget` parsed characters,
+ * line breaks included. The span that crosses the budget is shortened to end
+ * with an ellipsis, and everything after it is dropped.
  */
 function fit(lines: readonly Line[], budget: number): Line[] {
-  const kept: Line[] = [];
+  const keptLines: Line[] = [];
   let used = 0;
   for (const [index, line] of lines.entries()) {
     const separator = index === 0 ? 0 : 1;
@@ -172,12 +172,12 @@ function fit(lines: readonly Line[], budget: number): Line[] {
       }
       const cut = truncate(span.text, budget - used);
       if (cut !== '') keptLine.push({ ...span, text: cut });
-      kept.push(keptLine);
-      return kept;
+      keptLines.push(keptLine);
+      return keptLines;
     }
-    kept.push(keptLine);
+    keptLines.push(keptLine);
   }
-  return kept;
+  return keptLines;
 }
 
 function renderSection(lines: readonly Line[]): string {

@@ -13,15 +13,15 @@ export class TelegramChannel implements Channel {
   readonly type = 'telegram';
   private readonly transport: TelegramTransport;
 
-  /** Resolves the bot token; throws ChannelConfigError naming its source, never its value. */
+  /** Resolves the bot token. Throws ChannelConfigError naming its source, never its value. */
   constructor(
     private readonly config: TelegramConfig,
     context: ChannelContext,
   ) {
-    const what = `receiver ${context.receiver}: bot_token`;
-    const botToken = resolveValue(config.bot_token, context.env, what);
+    const field = `receiver ${context.receiver}: bot_token`;
+    const botToken = resolveValue(config.bot_token, context.env, field);
     if (!BOT_TOKEN.test(botToken)) {
-      throw new ChannelConfigError(`${what} is not a bot token of the form 123456789:AAE…; copy it from @BotFather`);
+      throw new ChannelConfigError(`${field} is not a bot token of the form 123456789:AAE…; copy it from @BotFather`);
     }
     this.transport = new TelegramTransport({ apiUrl: new URL(config.api_url), botToken, timeoutMs: config.timeout, clock: context.clock, receiver: context.receiver });
   }

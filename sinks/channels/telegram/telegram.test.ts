@@ -3,10 +3,10 @@ import { ManualClock } from '../../../pipeline/clock/index.js';
 import { silentLogger } from '../../../pipeline/log/logger.js';
 import { MemoryDedupLog } from '../../../pipeline/state/dedup-log.js';
 import { Notifier, notifierConfigSchema } from '../../notifier.js';
-import type { Notification } from '../../../pipeline/messages/notification.js';
-import { type Channel, DeliveryError } from '../channel.js';
+import type { Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
+import { expectDeliveryError } from '../test-support/delivery.js';
 import { closedPort } from '../test-support/loopback-server.js';
 import { EMOJI_ANNOTATION, HOSTILE_AGENT, T0, groupNotification, hostileNotification, oversizeNotification, sampleNotification } from '../test-support/notifications.js';
 import {
@@ -33,15 +33,7 @@ async function telegram(apiUrl: string, extra: Record<string, unknown> = {}, env
   return createChannel(config, { logger: silentLogger, clock: new ManualClock(T0), env });
 }
 
-async function deliveryError(t: Test, channel: Channel, notification: Notification = sampleNotification('ops-telegram')): Promise<DeliveryError> {
-  try {
-    await channel.deliver(notification);
-  } catch (error) {
-    t.type(error, DeliveryError);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const deliveryError = (t: Test, channel: Channel): Promise<DeliveryError> => expectDeliveryError(t, channel, sampleNotification('ops-telegram'));
 
 function checkNoToken(t: Test, text: string): void {
   t.notMatch(text, /S3cr3tBotToken/, 'no bot token');
@@ -91,7 +83,7 @@ t.test('telegram sends an HTML message', async (t) => {
   );
 });
 
-t.test('telegram optional fields', async (t) => {
+t.test('telegram sends the optional fields', async (t) => {
   const imitation = await startTelegramImitation(t, '@fleet_alerts');
   await (await telegram(imitation.apiUrl, { chat_id: '@fleet_alerts', message_thread_id: 42, disable_notification: true })).deliver(sampleNotification('ops-telegram'));
   const message = accepted(t, imitation);
@@ -227,7 +219,7 @@ t.test('telegram imitation rejects bad HTML', async (t) => {
   }
 });
 
-t.test('telegram imitation answers like the Bot API', async (t) => {
+t.test('telegram imitation responds like the Bot API', async (t) => {
   const imitation = await startTelegramImitation(t);
   const transport = new TelegramTransport({ apiUrl: new URL(imitation.apiUrl), botToken: TELEGRAM_TOKEN, timeoutMs: 2_000, clock: new ManualClock(T0), receiver: 'ops-telegram' });
   const send = (text: string) =>
@@ -345,7 +337,7 @@ t.test('telegram refused connection is retryable', async (t) => {
   checkNoToken(t, error.message);
 });
 
-t.test('telegram config', async (t) => {
+t.test('telegram config checks values', async (t) => {
   const base = { name: 'ops-telegram', type: 'telegram', bot_token: { env: 'TOKEN' }, chat_id: -100123 };
   t.equal(receiverConfigSchema.safeParse(base).success, true, 'minimal config');
   t.equal(receiverConfigSchema.safeParse({ ...base, bot_token: TELEGRAM_TOKEN }).success, false, 'inline token');

@@ -16,7 +16,7 @@ export interface SendMessageRequest {
 export interface TelegramTransportOptions {
   /** Bot API server, such as https://api.telegram.org. */
   apiUrl: URL;
-  /** A secret: it is part of the request path. */
+  /** Bot token, a secret because it is part of the request path. */
   botToken: string;
   timeoutMs: number;
   clock: Clock;
@@ -34,8 +34,8 @@ interface BotApiResponse {
 /**
  * Calls `sendMessage`. The Bot API responds with `{ ok: true, result }`, or
  * `{ ok: false, error_code, description }` with the same HTTP status. A 429
- * carries the wait in `parameters.retry_after` (seconds), which takes
- * precedence over a Retry-After header. 429, 408 and 5xx are retryable, while
+ * carries the wait in `parameters.retry_after` (seconds), which this
+ * transport prefers over a Retry-After header. 429, 408 and 5xx are retryable, while
  * 400 (such as "can't parse entities"), 401 (bad token) and 403 (bot removed
  * from the chat) are not.
  */
@@ -46,7 +46,7 @@ export class TelegramTransport {
   constructor(private readonly options: TelegramTransportOptions) {
     const base = options.apiUrl.href.replace(/\/+$/, '');
     this.url = new URL(`${base}/bot${options.botToken}/sendMessage`);
-    // The origin only, because the path contains the token.
+    // Only the origin is named, because the path contains the token.
     this.target = `telegram ${options.receiver} (${options.apiUrl.origin})`;
   }
 

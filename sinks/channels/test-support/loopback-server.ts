@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
 
-/** A request as a loopback server received it, body read whole. */
+/** A request that a loopback server received, with the whole body read. */
 export interface ReceivedRequest {
   method: string | undefined;
   /** Path and query. */

@@ -13,7 +13,7 @@ import { type ReceivedRequest, type ScriptedResponse, sendScripted, startLoopbac
  * types fleetpulse sends (header, section, context, divider) are known.
  */
 export interface SlackImitation {
-  /** The webhook URL, whose path plays the secret part. */
+  /** Webhook URL, whose path is the secret part. */
   url: string;
   requests: ReceivedRequest[];
   /** Payloads accepted with 200 ok. */
@@ -62,7 +62,7 @@ const TOP_LEVEL_KEYS = new Set(['text', 'blocks', 'attachments', 'mrkdwn', 'user
 const ATTACHMENT_KEYS = new Set(['color', 'blocks', 'fallback']);
 const MAX_BLOCKS = 50;
 
-/** Checks one webhook request; returns the payload or the error code Slack would send. */
+/** Checks one webhook request and returns the payload, or the error code that Slack would send. */
 export function checkSlackRequest(request: ReceivedRequest): Verdict {
   if (!String(request.headers['content-type']).startsWith('application/json')) {
     return { error: 'invalid_payload', reason: `content-type ${String(request.headers['content-type'])}` };
@@ -177,9 +177,10 @@ function checkText(value: unknown, path: string, max: number, only?: 'plain_text
 }
 
 /**
- * In mrkdwn, `<` opens a link or mention and `&` an entity, so user text
- * must carry them as `&lt;`, `&gt;` and `&amp;`. fleetpulse sends no links,
- * so any raw `<` or `>`, and any `&` that starts no entity, is unescaped text.
+ * Checks that mrkdwn text escapes `<`, `>` and `&`. In mrkdwn, `<` opens a
+ * link or mention and `&` an entity, so in user text they must be sent as
+ * `&lt;`, `&gt;` and `&amp;`. fleetpulse sends no links, so any raw `<` or
+ * `>`, and any `&` that starts no entity, is unescaped text.
  */
 function checkMrkdwnEscapes(text: string, path: string): string | undefined {
   if (/[<>]/.test(text)) return `${path} contains an unescaped < or >`;

@@ -5,7 +5,7 @@ import type { Test } from 'tap';
 /**
  * A real SMTP server (the `smtp-server` package) on 127.0.0.1 that keeps
  * every message it receives. STARTTLS is disabled and AUTH allowed without
- * TLS, so tests need no certificate; `credentials` makes AUTH required.
+ * TLS, so tests need no certificate. `credentials` makes AUTH required.
  */
 export interface SmtpCapture {
   port: number;
@@ -74,11 +74,11 @@ export async function startSmtpCapture(t: Test, credentials?: { user: string; pa
 /** A MIME entity: headers by lower-case name, and the decoded body or its parts. */
 export interface MimeEntity {
   headers: Map<string, string[]>;
-  /** The first value of a header, encoded words decoded. */
+  /** Returns the first value of a header, with encoded words decoded. */
   header(name: string): string | undefined;
   /**
    * The body decoded from its Content-Transfer-Encoding as UTF-8, with the
-   * CRLF line breaks of SMTP turned into LF; empty for a multipart entity.
+   * CRLF line breaks of SMTP turned into LF. It is empty for a multipart entity.
    */
   body: string;
   parts: MimeEntity[];
@@ -110,7 +110,7 @@ export function parseMime(raw: string): MimeEntity {
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (contentType.toLowerCase().startsWith('multipart/') && boundary) {
     const sections = content.split(`--${boundary}`);
-    // sections[0] is the preamble; the last section starts with "--" and is the epilogue.
+    // sections[0] is the preamble, and the last section starts with "--" and is the epilogue.
     const parts = sections
       .slice(1)
       .filter((section) => !section.startsWith('--'))

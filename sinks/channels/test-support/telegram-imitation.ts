@@ -8,10 +8,10 @@ import { type ReceivedRequest, type ScriptedResponse, sendScripted, startLoopbac
  * rules reject:
  *
  * - a `<`, `>` or `&` that is not part of a supported tag or entity
- *   (`Bad Request: can't parse entities: …`, with a UTF-8 byte offset);
+ *   (`Bad Request: can't parse entities: …`, with a UTF-8 byte offset)
  * - tags other than the supported ones, attributes they do not take, end
- *   tags that do not match, and tags left open;
- * - entities other than `&lt;`, `&gt;`, `&amp;`, `&quot;` and numeric ones;
+ *   tags that do not match, and tags left open
+ * - entities other than `&lt;`, `&gt;`, `&amp;`, `&quot;` and numeric ones
  * - text longer than 4096 characters after entity parsing, counted in UTF-16
  *   code units (Telegram's entity offset unit), or empty text.
  *
@@ -40,7 +40,7 @@ export interface ParsedEntity {
 export const TELEGRAM_TOKEN = '123456789:AAFleetPulseS3cr3tBotTokenValue_x-y';
 export const TELEGRAM_CHAT_ID = -1001234567890;
 
-/** A scripted 429 as the Bot API sends it: the wait in the body, no Retry-After header. */
+/** Builds a scripted 429 as the Bot API sends it: the wait in the body, no Retry-After header. */
 export const tooManyRequests = (retryAfterSeconds: number): ScriptedResponse => ({
   status: 429,
   headers: { 'Content-Type': 'application/json' },
@@ -53,31 +53,31 @@ export async function startTelegramImitation(t: Test, chatId: number | string = 
     const scripted = imitation.script.shift();
     if (scripted) return sendScripted(response, scripted);
 
-    const answer = (status: number, description: string): void => {
+    const sendError = (status: number, description: string): void => {
       if (status !== 200) imitation.rejections.push(description);
       sendScripted(response, { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ok: false, error_code: status, description }) });
     };
 
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(request.url);
-    if (!match) return answer(404, 'Not Found');
-    if (match[1] !== TELEGRAM_TOKEN) return answer(401, 'Unauthorized');
-    if (match[2] !== 'sendMessage') return answer(404, 'Not Found: method not found');
-    if (request.method !== 'POST') return answer(400, 'Bad Request: this imitation takes POST only');
-    if (!String(request.headers['content-type']).startsWith('application/json')) return answer(400, 'Bad Request: this imitation takes JSON only');
+    if (!match) return sendError(404, 'Not Found');
+    if (match[1] !== TELEGRAM_TOKEN) return sendError(401, 'Unauthorized');
+    if (match[2] !== 'sendMessage') return sendError(404, 'Not Found: method not found');
+    if (request.method !== 'POST') return sendError(400, 'Bad Request: this imitation takes POST only');
+    if (!String(request.headers['content-type']).startsWith('application/json')) return sendError(400, 'Bad Request: this imitation takes JSON only');
 
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(request.body) as Record<string, unknown>;
     } catch {
-      return answer(400, 'Bad Request: request body is not JSON');
+      return sendError(400, 'Bad Request: request body is not JSON');
     }
     const fieldError = checkFields(body, chatId);
-    if (fieldError) return answer(400, `Bad Request: ${fieldError}`);
+    if (fieldError) return sendError(400, `Bad Request: ${fieldError}`);
 
     const parsed = parseTelegramHtml(body.text as string);
-    if ('error' in parsed) return answer(400, `Bad Request: can't parse entities: ${parsed.error}`);
-    if (parsed.text.trim().length === 0) return answer(400, 'Bad Request: message text is empty');
-    if (parsed.text.length > 4_096) return answer(400, 'Bad Request: message is too long');
+    if ('error' in parsed) return sendError(400, `Bad Request: can't parse entities: ${parsed.error}`);
+    if (parsed.text.trim().length === 0) return sendError(400, 'Bad Request: message text is empty');
+    if (parsed.text.length > 4_096) return sendError(400, 'Bad Request: message is too long');
 
     imitation.accepted.push({ request: body, text: parsed.text, entities: parsed.entities });
     sendScripted(response, {

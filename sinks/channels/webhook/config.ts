@@ -60,11 +60,12 @@ export const webhookConfigSchema = z.strictObject({
   timeout: duration({ min: 1 }).prefault('10s'),
   /** Payload shape: `native` (fleetpulse's, with the idempotency key in the body) or `alertmanager`. */
   format: z.enum(['native', 'alertmanager']).default('native'),
-  /** `externalURL` of Alertmanager-shaped payloads: where people reach fleetpulse. */
+  /** Value of `externalURL` in Alertmanager-shaped payloads, the URL at which people reach fleetpulse. */
   external_url: z.url({ protocol: /^https?$/ }).optional(),
   /**
-   * Most alerts one payload carries, as Alertmanager's `max_alerts`; the
-   * rest are counted in `truncatedAlerts`. 0 sends every alert of the group.
+   * Maximum number of alerts in one payload, like Alertmanager's `max_alerts`.
+   * The rest are counted in `truncatedAlerts`, and 0 sends every alert of the
+   * group.
    */
   max_alerts: z.number().int().min(0).default(0),
   /** Extra request headers. */

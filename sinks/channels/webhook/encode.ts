@@ -3,7 +3,7 @@ import type { Notification } from '../../../pipeline/messages/notification.js';
 import { alertGroup, commonPairs, labelsWithTags } from '../group.js';
 
 /**
- * The JSON body of a webhook request; `version` changes only with an
+ * JSON body of a native webhook request. `version` changes only with an
  * incompatible change, so fields are only ever added to version 1.
  */
 export interface WebhookPayload {
@@ -21,11 +21,11 @@ export interface WebhookPayload {
   alert: AlertEvent;
   /** The group's alerts, each with its labels, annotations and the agent's tags, at most `max_alerts`. */
   alerts: AlertEvent[];
-  /** Alerts of the group left out because of `max_alerts`. */
+  /** Number of alerts of the group left out because of `max_alerts`. */
   truncatedAlerts: number;
 }
 
-/** Keeps the first `maxAlerts` alerts (all of them for 0) and counts the rest. */
+/** Returns the first `maxAlerts` alerts (all of them for 0) and the number of the rest. */
 function truncateAlerts(alerts: AlertEvent[], maxAlerts: number): { kept: AlertEvent[]; truncated: number } {
   if (maxAlerts === 0 || alerts.length <= maxAlerts) return { kept: alerts, truncated: 0 };
   return { kept: alerts.slice(0, maxAlerts), truncated: alerts.length - maxAlerts };
@@ -56,7 +56,7 @@ export interface AlertmanagerAlert {
   annotations: Record<string, string>;
   /** RFC 3339. */
   startsAt: string;
-  /** RFC 3339; Go's zero time while the alert fires, as Alertmanager sends it. */
+  /** RFC 3339 time, or Go's zero time while the alert fires, as Alertmanager sends it. */
   endsAt: string;
   generatorURL: string;
   fingerprint: string;
@@ -81,8 +81,8 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /**
  * Encodes a notification in Alertmanager's webhook shape. Alertmanager has
- * no tags, so each alert's tags are added to its labels; an alert label wins
- * over a tag of the same name. `commonLabels` and `commonAnnotations` are
+ * no tags, so each alert's tags are added to its labels, and an alert label
+ * wins over a tag of the same name. `commonLabels` and `commonAnnotations` are
  * the pairs every alert sent has, computed after `maxAlerts` cut the list,
  * as Alertmanager does. `groupKey` is the router's group key, stable from
  * firing to resolved. A notification from before routers grouped alerts

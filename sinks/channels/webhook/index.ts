@@ -1,6 +1,7 @@
 import type { Notification } from '../../../pipeline/messages/notification.js';
 import type { Channel, ChannelContext } from '../channel.js';
 import { resolveValue } from '../config-fields.js';
+import { parseHttpUrl } from '../http.js';
 import type { ChannelType } from '../registry-types.js';
 import { type WebhookConfig, webhookConfigSchema } from './config.js';
 import { encodeAlertmanagerPayload, encodeWebhookPayload } from './encode.js';
@@ -11,14 +12,15 @@ export class WebhookChannel implements Channel {
   private readonly transport: WebhookTransport;
   private readonly encode: (notification: Notification) => string;
 
-  /** Resolves environment-backed values; throws ChannelConfigError naming a missing variable. */
+  /**
+   * Resolves environment- and file-backed values. Throws ChannelConfigError
+   * naming a missing variable or file, or TypeError for an invalid URL,
+   * without quoting the value.
+   */
   constructor(config: WebhookConfig, context: ChannelContext) {
-    const urlText = resolveValue(config.url, context.env, `receiver ${context.receiver}: url`);
-    const url = new URL(urlText);
-    // A URL from the environment skipped the schema's check, so check it here.
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new TypeError(`receiver ${context.receiver}: url must use http or https, found ${url.protocol}`);
-    }
+    const field = `receiver ${context.receiver}: url`;
+    // A URL from the environment or a file skipped the schema's check, so it is checked here.
+    const url = parseHttpUrl(resolveValue(config.url, context.env, field), field);
 
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(config.headers)) {

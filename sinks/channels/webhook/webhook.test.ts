@@ -1,72 +1,31 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ManualClock } from '../../../pipeline/clock/index.js';
 import { silentLogger } from '../../../pipeline/log/logger.js';
 import type { Notification } from '../../../pipeline/messages/notification.js';
-import { type Channel, DeliveryError } from '../channel.js';
+import type { Channel, DeliveryError } from '../channel.js';
 import { ChannelConfigError } from '../config-fields.js';
 import { createChannel, receiverConfigSchema } from '../registry.js';
-import { groupNotification } from '../test-support/notifications.js';
+import { expectDeliveryError } from '../test-support/delivery.js';
+import { type ReceivedRequest, type RequestHandler, closedPort, startLoopbackServer } from '../test-support/loopback-server.js';
+import { T0, groupNotification, sampleNotification } from '../test-support/notifications.js';
 import type { AlertmanagerPayload, WebhookPayload } from './encode.js';
 
-const T0 = Date.parse('2026-03-01T12:00:00Z');
 const TOKEN = 'Bearer s3cr3t-token-value';
 
-const notification: Notification = {
-  version: 1,
-  idempotencyKey: 'fp-cpu-web1:1:oncall',
-  receiver: 'oncall',
-  createdAt: T0,
-  alert: {
-    version: 1,
-    fingerprint: 'fp-cpu-web1',
-    sequence: 1,
-    rule: 'HighCPU',
-    state: 'firing',
-    severity: 'critical',
-    agentId: 'web-1',
-    labels: { alertname: 'HighCPU', agent: 'web-1' },
-    tags: { env: 'prod' },
-    annotations: { summary: 'CPU above 90%' },
-    notify: ['oncall'],
-    value: 97.25,
-    activeAt: T0 - 180_000,
-    at: T0,
-  },
-};
+const notification = sampleNotification('oncall', {
+  sequence: 1,
+  labels: { alertname: 'HighCPU', agent: 'web-1' },
+  tags: { env: 'prod' },
+  annotations: { summary: 'CPU above 90%' },
+});
 
-interface ReceivedRequest {
-  method: string | undefined;
-  url: string | undefined;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-type Handler = (request: ReceivedRequest, response: ServerResponse) => void;
-
-/** Starts a loopback server that records each request and responds through `handler`. */
-async function startServer(t: Test, handler: Handler): Promise<{ url: string; requests: ReceivedRequest[] }> {
-  const requests: ReceivedRequest[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const received = { method: request.method, url: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(received);
-      handler(received, response);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/alert?token=url-secret`, requests };
+/** Starts a loopback receiver whose URL has a path and a token in the query, the parts that error messages must not show. */
+async function startServer(t: Test, handler: RequestHandler): Promise<{ url: string; requests: ReceivedRequest[] }> {
+  const server = await startLoopbackServer(t, handler);
+  return { url: `${server.origin}/hooks/alert?token=url-secret`, requests: server.requests };
 }
 
 async function webhook(url: string, extra: Record<string, unknown> = {}, env: Record<string, string> = { ONCALL_AUTHORIZATION: TOKEN }, clock = new ManualClock(T0)): Promise<Channel> {
@@ -81,16 +40,7 @@ async function webhook(url: string, extra: Record<string, unknown> = {}, env: Re
   return createChannel(config, { logger: silentLogger, clock, env });
 }
 
-/** Runs `deliver` and returns the DeliveryError it must throw. */
-async function deliveryError(t: Test, channel: Channel): Promise<DeliveryError> {
-  try {
-    await channel.deliver(notification);
-  } catch (error) {
-    t.type(error, DeliveryError);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const deliveryError = (t: Test, channel: Channel): Promise<DeliveryError> => expectDeliveryError(t, channel, notification);
 
 function checkNoSecrets(t: Test, error: DeliveryError): void {
   t.notMatch(error.message, /s3cr3t/, 'no header value in the message');
@@ -254,11 +204,7 @@ t.test('webhook timeout is retryable', async (t) => {
 });
 
 t.test('webhook refused connection is retryable', async (t) => {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-
+  const port = await closedPort();
   const error = await deliveryError(t, await webhook(`http://127.0.0.1:${port}/hooks/alert?token=url-secret`));
   t.equal(error.retryable, true);
   t.match(error.message, /could not be reached: ECONNREFUSED/);
@@ -270,6 +216,13 @@ t.test('webhook URL can come from the environment', async (t) => {
   const channel = await webhook('', { url: { env: 'ONCALL_URL' } }, { ONCALL_URL: server.url, ONCALL_AUTHORIZATION: TOKEN });
   await channel.deliver(notification);
   t.equal(server.requests.length, 1);
+});
+
+t.test('webhook checks a URL from the environment', async (t) => {
+  const fromEnv = (url: string) => webhook('', { url: { env: 'ONCALL_URL' } }, { ONCALL_URL: url, ONCALL_AUTHORIZATION: TOKEN });
+  await t.rejects(fromEnv('ftp://hooks.example.com/alert'), { message: 'receiver oncall: url must use http or https, found ftp:' });
+  await t.rejects(fromEnv('https://user:s3cr3t@hooks.example.com/alert'), { message: 'receiver oncall: url must not contain a user or password' });
+  await t.rejects(fromEnv('not a URL s3cr3t'), { message: 'receiver oncall: url is not a valid URL' }, 'the value is not quoted');
 });
 
 t.test('webhook missing variable names it only', async (t) => {
