@@ -1,7 +1,7 @@
 import { ARITHMETIC_OPERATORS, COMPARISON_OPERATORS, type Binary, type Call, type Expr, type MatchOperator, type MetricSelector } from './ast.js';
 import { anchoredRegExp, checkCondition, typeOf, type CheckOptions } from './check.js';
 import type { Issue } from './diagnostics.js';
-import { formatSelector, quoteString } from './format-condition.js';
+import { formatSelector } from './format-condition.js';
 import { isWindowFunction, type WindowFunction } from './functions.js';
 import { parseCondition } from './parse.js';
 

@@ -4,7 +4,6 @@ import type { Channel, ChannelContext } from './channel.js';
 import { consoleChannel } from './console/index.js';
 import { emailChannel } from './email/index.js';
 import { moduleChannel } from './module/index.js';
-import type { ChannelType } from './registry-types.js';
 import { slackChannel } from './slack/index.js';
 import { telegramChannel } from './telegram/index.js';
 import { webhookChannel } from './webhook/index.js';
