@@ -89,8 +89,8 @@ export const gatewayConfigSchema = z
         /** Allowed clock difference when checking exp and nbf. */
         clock_tolerance: duration({ min: 0, max: 300_000 }).prefault('5s'),
         /**
-         * How people and tools reach the read and operator routes (agents, silences, decisions,
-         * /metrics, the dashboard). `token` requires a Bearer token with the route's scope (read or
+         * Access mode of the read and operator routes (agents, silences, decisions, /metrics,
+         * the dashboard) for people and tools. `token` requires a Bearer token with the route's scope (read or
          * silences:write). `open` applies only the per-IP rate limit and logs a warning at startup.
          */
         operator_access: z.enum(OPERATOR_ACCESS_MODES).default('token'),

@@ -46,7 +46,7 @@ export const MAX_MARKS = 1_000;
  *   `tag.env=prod` on agent tags, `label.target=api` on series labels,
  *   `agent=web-1` on the agent id. Repeating `filter` adds matchers.
  * - `bucketsPerDecade` (1 to 100, default 10) and `min` (default 0.001):
- *   value bucket k covers [10^(k/n), 10^((k+1)/n)); the lowest bucket, the
+ *   value bucket k covers [10^(k/n), 10^((k+1)/n)). The lowest bucket, the
  *   one containing `min`, has `lower: null` and takes every smaller value,
  *   zero and negative values included.
  *
