@@ -80,6 +80,7 @@ t.test('console channel logs at warn level', async (t) => {
     },
   ]);
   t.notMatch(raw[0]!, /hunter2/, 'annotations stay out of the log');
+  t.equal(raw[0]!.split('"receiver":').length - 1, 1, 'the receiver field appears once');
 });
 
 t.test('console channel logs a group in one line', async (t) => {

@@ -10,7 +10,8 @@ export class ConsoleChannel implements Channel {
   private readonly logger;
 
   constructor(context: ChannelContext) {
-    this.logger = context.logger.child({ channel: 'console', receiver: context.receiver });
+    // The receiver is a field of every encoded line, so binding it here would write it twice.
+    this.logger = context.logger.child({ channel: 'console' });
   }
 
   async deliver(notification: Notification): Promise<void> {
