@@ -110,6 +110,7 @@ t.test('credentials create for an operator client', async (t) => {
   t.ok(secret, 'secret printed');
   t.match(output, /^scopes: +read silences:write$/m);
   t.match(output, new RegExp(`-u "${clientId}:\\$CLIENT_SECRET" https://127\\.0\\.0\\.1:8443/oauth/token`), 'the token request');
+  t.match(output, /Set CLIENT_SECRET to the secret above first/, 'says where CLIENT_SECRET comes from');
   t.match(output, /-H "Authorization: Bearer \$TOKEN" https:\/\/127\.0\.0\.1:8443\/v1\/agents$/m, 'a read request');
   t.notMatch(output, /agent\.yml/, 'no agent configuration');
 

@@ -39,7 +39,8 @@ export async function runCredentialsCommand(command: CredentialsCommand, print: 
         if (command.kind === 'operator') {
           print(`scopes:        ${record.scopes.join(' ')}`);
           print('');
-          print(`Request an access token (valid ${config.gateway.auth.token_ttl / 60_000} min, gateway.auth.token_ttl) and call the API with it:`);
+          print(`Request an access token (valid ${config.gateway.auth.token_ttl / 60_000} min, gateway.auth.token_ttl) and call the API with it.`);
+          print('Set CLIENT_SECRET to the secret above first, for example with: read -rs CLIENT_SECRET');
           print('');
           print(indent(operatorTokenCommands({ gatewayUrl, caFile: trustedCaFile(config), clientAuthentication: `-u "${record.clientId}:$CLIENT_SECRET"` })));
           return 0;
