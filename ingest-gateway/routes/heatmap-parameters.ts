@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from '../../pipeline/config/duration.js';
+import { nearestName } from '../../pipeline/config/nearest-name.js';
 import { LABEL_NAME, METRIC_NAME } from '../../pipeline/messages/metric-batch.js';
 import {
   DEFAULT_BUCKETS_PER_DECADE,
@@ -51,6 +52,22 @@ const RFC_3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Z
 const EPOCH_MS = /^\d{1,15}$/;
 const INTEGER = /^-?\d{1,6}$/;
 const MAX_FILTER_VALUE_LENGTH = 1_024;
+
+/** Parameters of GET /v1/heatmap. */
+export const HEATMAP_PARAMETERS = ['metric', 'from', 'to', 'step', 'filter', 'bucketsPerDecade', 'min'] as const;
+
+/** Parameters of GET /v1/heatmap/cell. It accepts `from` and `to` and ignores them, so a heatmap's query string can be reused. */
+export const CELL_PARAMETERS = ['metric', 'from', 'to', 'step', 'filter', 'bucketsPerDecade', 'min', 'time', 'bucket', 'limit'] as const;
+
+/** Raises ParameterError for the first name that `known` does not list, suggesting the nearest known one. */
+export function checkParameterNames(names: Iterable<string>, known: readonly string[]): void {
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const nearest = nearestName(name, known);
+    const hint = nearest ? `did you mean ${nearest}?` : `use ${known.join(', ')}`;
+    throw new ParameterError(name, `unknown parameter ${JSON.stringify(name.slice(0, 100))}: ${hint}`);
+  }
+}
 
 /** Parses metric, step, filter, bucketsPerDecade and min. */
 export function parseSelection(query: QueryParameters): HeatmapSelection {

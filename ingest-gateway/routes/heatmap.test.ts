@@ -141,6 +141,8 @@ t.test('heatmap route rejects malformed parameters', async (t) => {
     [`metric=latency_ms&${range}&bucketsPerDecade=2.5`, 'bucketsPerDecade', /integer from 1 to 100/],
     [`metric=latency_ms&${range}&min=0`, 'min', /^min "0" is not a positive number: give the smallest value worth its own bucket, such as min=0.001$/],
     [`metric=latency_ms&${range}&min=`, 'min', /not a positive number/],
+    [`metric=latency_ms&${range}&stepp=1m`, 'stepp', /^unknown parameter "stepp": did you mean step\?$/],
+    [`metric=latency_ms&${range}&colour=red`, 'colour', /^unknown parameter "colour": use metric, from, to, step, filter, bucketsPerDecade, min$/],
   ];
   for (const [query, parameter, message] of cases) {
     const { status, body } = await get(`/v1/heatmap?${query}`);
@@ -214,6 +216,7 @@ t.test('heatmap cell route rejects malformed parameters', async (t) => {
     [`${cell}&time=${T0}&bucket=10&limit=0`, 'limit', /limit "0" must be an integer from 1 to 1000/],
     [`${cell}&time=${T0}&bucket=10&limit=1001`, 'limit', /from 1 to 1000/],
     [`step=1m&time=${T0}&bucket=10`, 'metric', /metric is missing/],
+    [`${cell}&time=${T0}&bucket=10&limt=5`, 'limt', /^unknown parameter "limt": did you mean limit\?$/],
   ];
   for (const [query, parameter, message] of cases) {
     const { status, body } = await get(`/v1/heatmap/cell?${query}`);

@@ -5,7 +5,10 @@ import { bucketBounds, HeatmapQueryError, type HeatmapReader, resolveLadder } fr
 import type { GatewayEnv } from '../connection.js';
 import { errorResponse } from '../problem.js';
 import {
+  CELL_PARAMETERS,
+  checkParameterNames,
   DEFAULT_CELL_LIMIT,
+  HEATMAP_PARAMETERS,
   MAX_CELL_LIMIT,
   parseBucketTime,
   parseInteger,
@@ -90,8 +93,8 @@ export const MAX_MARKS = 1_000;
  * Agents come most samples first, then by id; `truncated` is true when
  * more agents than `limit` have samples in the cell.
  *
- * Invalid parameters are rejected with 400 and the code `invalid_query` (or
- * `too_many_buckets`) and one issue whose `path` names the parameter.
+ * Invalid or unknown parameters are rejected with 400 and the code
+ * `invalid_query` (or `too_many_buckets`) and one issue whose `path` names the parameter.
  *
  * ```ts
  * app.route('/', heatmapRoutes({ store, clock, guards: [security.operatorGuard('read')] }));
@@ -103,7 +106,7 @@ export function heatmapRoutes(deps: HeatmapRoutesDeps): Hono<GatewayEnv> {
   const maxMarks = deps.maxMarks ?? MAX_MARKS;
 
   app.get('/v1/heatmap', guard, (c) =>
-    respond(c, deps.store, async (store, query) => {
+    respond(c, deps.store, HEATMAP_PARAMETERS, async (store, query) => {
       const selection = parseSelection(query);
       const { from, to } = parseRange(query, selection.step, deps.clock.now());
       const { metric, filter } = selection;
@@ -115,7 +118,7 @@ export function heatmapRoutes(deps: HeatmapRoutesDeps): Hono<GatewayEnv> {
   );
 
   app.get('/v1/heatmap/cell', guard, (c) =>
-    respond(c, deps.store, async (store, query) => {
+    respond(c, deps.store, CELL_PARAMETERS, async (store, query) => {
       const { metric, step, bucketsPerDecade, min, filter } = parseSelection(query);
       const from = parseBucketTime(query, step);
       if (query.get('bucket') === undefined) throw new ParameterError('bucket', 'bucket is missing: give the value bucket index of the cell, the `bucket` of a heatmap cell');
@@ -138,15 +141,17 @@ export function heatmapRoutes(deps: HeatmapRoutesDeps): Hono<GatewayEnv> {
   return app;
 }
 
-/** Runs a handler and turns parameter and query errors into 400 responses. */
+/** Checks the parameter names, runs a handler and turns parameter and query errors into 400 responses. */
 async function respond(
   c: Context<GatewayEnv>,
   store: HeatmapReader | undefined,
+  known: readonly string[],
   handle: (store: HeatmapReader, query: QueryParameters) => Promise<object>,
 ): Promise<Response> {
   if (!store) return errorResponse(c, 503, 'heatmap_unavailable', 'this gateway has no store to read the heatmap from');
   const query: QueryParameters = { get: (name) => c.req.query(name), all: (name) => c.req.queries(name) ?? [] };
   try {
+    checkParameterNames(Object.keys(c.req.queries()), known);
     return c.json(await handle(store, query));
   } catch (error) {
     if (error instanceof ParameterError) return errorResponse(c, 400, error.code, error.message, [{ path: error.parameter, message: error.message }]);
