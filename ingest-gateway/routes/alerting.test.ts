@@ -69,6 +69,11 @@ t.test('silences API rejects invalid silences', async (t) => {
   t.equal(bad.body.error.code, 'invalid_silence');
   t.same(bad.body.error.issues.map((issue: { path: string }) => issue.path), ['extra', 'matchers[0]', 'matchers[1]', 'ends_at', 'created_by']);
   t.match(bad.body.error.issues[1].message, /invalid regular expression/);
+  t.equal(bad.body.error.issues[0].message, 'unknown key; the keys are matchers, starts_at, ends_at, created_by, comment', 'a key far from every known one lists them');
+
+  const misspelt = await request('POST', '/v1/silences', { ...validSilence, end_at: validSilence.ends_at });
+  t.equal(misspelt.status, 400);
+  t.same(misspelt.body.error.issues, [{ path: 'end_at', message: "unknown key; did you mean 'ends_at'?" }], 'a misspelt key gets a suggestion');
 
   const everything = await request('POST', '/v1/silences', { ...validSilence, matchers: ['env=~".*"'] });
   t.equal(everything.status, 400);

@@ -1,5 +1,4 @@
-import { nearestName } from '../config/nearest-name.js';
-import { describeValue, isPlainObject, type FieldIssue, ValidationError } from './validation.js';
+import { describeValue, isPlainObject, type FieldIssue, unknownKeyMessage, ValidationError } from './validation.js';
 
 /** One measurement: a metric's value at a time, with its labels. */
 export interface Sample {
@@ -227,10 +226,7 @@ function checkSample(
 
 function checkKeys(object: Record<string, unknown>, known: ReadonlySet<string>, prefix: string, fail: (path: string, message: string) => void): void {
   for (const key in object) {
-    if (known.has(key)) continue;
-    const suggestion = nearestName(key, known);
-    const hint = suggestion === undefined ? `the keys are ${[...known].join(', ')}` : `did you mean '${suggestion}'?`;
-    fail(`${prefix}${key}`, `unknown key; ${hint}`);
+    if (!known.has(key)) fail(`${prefix}${key}`, unknownKeyMessage(key, known));
   }
 }
 

@@ -1,5 +1,5 @@
 import { checkMatcher, formatMatcher, type Matcher, MatcherError, matches, parseMatcher } from './matcher.js';
-import { describeValue, type FieldIssue, isPlainObject, ValidationError } from './validation.js';
+import { describeValue, type FieldIssue, isPlainObject, unknownKeyMessage, ValidationError } from './validation.js';
 
 /**
  * A silence: alerts whose labels match every matcher are not notified
@@ -54,6 +54,7 @@ export function silenceToJson(silence: Silence, now: number): Record<string, unk
 
 const MAX_MATCHERS = 32;
 const MAX_TEXT = 1_024;
+const SILENCE_KEYS: ReadonlySet<string> = new Set(['matchers', 'starts_at', 'ends_at', 'created_by', 'comment']);
 
 /**
  * Validates the body of POST /v1/silences:
@@ -66,9 +67,8 @@ export function parseSilenceInput(body: unknown, now: number): SilenceInput {
   const issues: FieldIssue[] = [];
   if (!isPlainObject(body)) throw new ValidationError('silence', [{ path: '(body)', message: `expected a JSON object, found ${describeValue(body)}` }]);
 
-  const known = new Set(['matchers', 'starts_at', 'ends_at', 'created_by', 'comment']);
   for (const key of Object.keys(body)) {
-    if (!known.has(key)) issues.push({ path: key, message: 'unknown field; expected matchers, starts_at, ends_at, created_by or comment' });
+    if (!SILENCE_KEYS.has(key)) issues.push({ path: key, message: unknownKeyMessage(key, SILENCE_KEYS) });
   }
 
   const matchers: Matcher[] = [];

@@ -1,3 +1,5 @@
+import { nearestName } from '../config/nearest-name.js';
+
 /**
  * One problem found in an input document: the path of the field that failed
  * (`samples[3].value`), what was expected, and what was found.
@@ -31,3 +33,9 @@ export function describeValue(value: unknown): string {
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Returns the message of an unknown key: the nearest known key as a suggestion, or the list of known keys. */
+export function unknownKeyMessage(key: string, known: ReadonlySet<string>): string {
+  const suggestion = nearestName(key, known);
+  return suggestion === undefined ? `unknown key; the keys are ${[...known].join(', ')}` : `unknown key; did you mean '${suggestion}'?`;
+}
