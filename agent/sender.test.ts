@@ -274,6 +274,33 @@ t.test('sender overflow log repeats after a minute', async (t) => {
   t.equal(sender.stats().droppedSamples, 5);
 });
 
+t.test('sender logs a new retry reason at once', async (t) => {
+  const { logger, lines } = captureLogs();
+  const gateway = await startGateway(t, (_batch, index) => (index < 3 ? { status: 503 } : index < 5 ? { status: 500 } : { status: 202 }));
+  const clock = new ManualClock(START);
+  const sender = createSender(gateway, clock, { logger });
+  const retryLines = (): LogLine[] => lines.filter((line) => line.msg.startsWith('sending to the gateway failed'));
+
+  sender.enqueue(numbered(0, 5));
+  await drive(clock, sender, () => sender.stats().bufferedSamples === 0, 'delivery');
+
+  t.same(
+    retryLines().map((line) => line.reason),
+    ['gateway responded 503', 'gateway responded 500'],
+    'one line per reason, the second without waiting a minute',
+  );
+  t.same(
+    retryLines().map((line) => line.attempt),
+    [1, 4],
+    'the 500 line comes with the first 500',
+  );
+  t.same(
+    retryLines().map((line) => line.failuresSinceLastLine),
+    [1, 3],
+    'the 500 line counts the 503s it follows',
+  );
+});
+
 t.test('sender drops a batch on 400', async (t) => {
   const { logger, lines } = captureLogs();
   const errorBody = JSON.stringify({ error: 'invalid metric batch', issues: [{ path: 'samples[0].metric', message: 'expected a metric name' }] });

@@ -103,6 +103,8 @@ export class Sender {
   private readonly pending: Sample[][] = [];
   private readonly overflowLog: LogThrottle;
   private readonly retryLog: LogThrottle;
+  /** Reason of the last retry line in this outage, so that a different reason is logged without waiting for the throttle. */
+  private lastRetryReason: string | undefined;
   private flushWaiters: Array<(drained: boolean) => void> = [];
 
   private running = false;
@@ -294,6 +296,7 @@ export class Sender {
           this.logger.info({ failedAttempts: this.consecutiveFailures, bufferedSamples: this.bufferedSamples() }, 'gateway accepted a batch again');
         }
         this.consecutiveFailures = 0;
+        this.lastRetryReason = undefined;
         return;
 
       case 'too-large': {
@@ -314,6 +317,7 @@ export class Sender {
       case 'rejected':
         this.pending.shift();
         this.consecutiveFailures = 0;
+        this.lastRetryReason = undefined;
         this.reject(batch, outcome.status, outcome.body);
         return;
     }
@@ -335,14 +339,16 @@ export class Sender {
         ? Math.min(outcome.retryAfterMs, retryMaxMs)
         : backoffDelayMs(this.consecutiveFailures - 1, retryInitialMs, retryMaxMs, this.random);
 
-    const failures = this.retryLog.record();
+    // A new reason, such as revoked credentials after a network outage, is logged at once.
+    const failures = outcome.reason === this.lastRetryReason ? this.retryLog.record() : this.retryLog.recordNow();
     if (failures !== undefined) {
+      this.lastRetryReason = outcome.reason;
       this.logger.warn(
         {
           reason: outcome.reason,
           status: outcome.status,
           attempt: this.consecutiveFailures,
-          failures,
+          failuresSinceLastLine: failures,
           retryInMs: delayMs,
           bufferedSamples: this.bufferedSamples(),
         },

@@ -34,6 +34,15 @@ export class LogThrottle {
     return total;
   }
 
+  /** Adds `count` events and returns the events accumulated since the last line, starting a new window now. */
+  recordNow(count = 1): number {
+    this.pending += count;
+    this.lastLoggedAt = this.clock.now();
+    const total = this.pending;
+    this.pending = 0;
+    return total;
+  }
+
   /** Returns and clears the events not yet reported in a line, such as at shutdown. */
   drain(): number {
     const total = this.pending;
