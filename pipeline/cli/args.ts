@@ -67,7 +67,8 @@ FLEETPULSE_GATEWAY_PORT=9090 (agent keys: FLEETPULSE_AGENT_...).`;
 
 export function parseCommand(argv: string[]): Command {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
+  // `--help` after a command, as in `fleetpulse rules --help`, prints the same usage.
+  if (name === undefined || name === 'help' || argv.includes('--help') || argv.includes('-h')) return { name: 'help' };
   if (name === '--version' || name === '-v') return { name: 'version' };
 
   switch (name) {

@@ -44,6 +44,12 @@ t.test('parseCommand reads rules options', async (t) => {
   t.same(parseCommand(['rules', 'fmt', 'a.yml', '-w']), { name: 'rules', action: 'fmt', files: ['a.yml'], write: true });
 });
 
+t.test('parseCommand reads help after a command', async (t) => {
+  t.same(parseCommand(['rules', '--help']), { name: 'help' });
+  t.same(parseCommand(['credentials', 'create', '-h']), { name: 'help' });
+  t.same(parseCommand(['run', '--config', 'f.yml', '--help']), { name: 'help' });
+});
+
 t.test('parseCommand rejects misplaced rules options', async (t) => {
   t.throws(() => parseCommand(['rules', 'check', '--write', 'a.yml']), new UsageError('--write applies only to rules fmt, not rules check'));
   t.throws(() => parseCommand(['rules', 'fmt', '--config', 'f.yml', 'a.yml']), new UsageError('--config applies to rules check and rules test; rules fmt needs no configuration'));
