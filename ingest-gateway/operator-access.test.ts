@@ -94,10 +94,10 @@ t.test('operator routes with the wrong scope', async (t) => {
     t.equal(response.status, 403, `${route.method} ${route.path} with metrics:write`);
     t.equal(
       response.headers.get('www-authenticate'),
-      'Bearer error="insufficient_scope", error_description="the token lacks the scope read", scope="read"',
+      'Bearer error="insufficient_scope", error_description="the token lacks the scope read; request a token with credentials created with --scope read", scope="read"',
       `${route.method} ${route.path} challenge`,
     );
-    t.same(await errorOf(response), { code: 'insufficient_scope', message: 'the token lacks the scope read' });
+    t.same(await errorOf(response), { code: 'insufficient_scope', message: 'the token lacks the scope read; request a token with credentials created with --scope read' });
   }
 
   const readToken = await gateway.bearer('viewer', ['read']);
@@ -105,7 +105,7 @@ t.test('operator routes with the wrong scope', async (t) => {
     const response = await send(gateway, route, readToken);
     t.equal(response.status, 403, `${route.method} ${route.path} with read`);
     t.match(response.headers.get('www-authenticate'), /scope="silences:write"$/);
-    t.same(await errorOf(response), { code: 'insufficient_scope', message: 'the token lacks the scope silences:write' });
+    t.same(await errorOf(response), { code: 'insufficient_scope', message: 'the token lacks the scope silences:write; request a token with credentials created with --scope silences:write' });
   }
 });
 

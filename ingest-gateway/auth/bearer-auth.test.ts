@@ -113,7 +113,7 @@ t.test('bearer auth requires the metrics:write scope', async (t) => {
   const token = await gateway.tokenFor('web-1', ['agents:read']);
   const response = await post(`Bearer ${token}`);
   t.equal(response.status, 403);
-  t.equal(response.headers.get('www-authenticate'), 'Bearer error="insufficient_scope", error_description="the token lacks the scope metrics:write", scope="metrics:write"');
+  t.equal(response.headers.get('www-authenticate'), 'Bearer error="insufficient_scope", error_description="the token lacks the scope metrics:write; request a token with credentials created with --scope metrics:write", scope="metrics:write"');
 });
 
 t.test('bearer auth rejects a batch of another agent', async (t) => {

@@ -61,7 +61,7 @@ export async function checkAccessToken(verifier: TokenVerifier, token: string, s
     return { rejection: tokenRejection(401, 'invalid_token', error.message) };
   }
 
-  if (!principal.scopes.has(scope)) return { rejection: tokenRejection(403, 'insufficient_scope', `the token lacks the scope ${scope}`, scope) };
+  if (!principal.scopes.has(scope)) return { rejection: tokenRejection(403, 'insufficient_scope', `the token lacks the scope ${scope}; request a token with credentials created with --scope ${scope}`, scope) };
   return { principal };
 }
 
